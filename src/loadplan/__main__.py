@@ -1,0 +1,3 @@
+from loadplan.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The ``loadplan`` command line.
+
+Each subcommand module parses its options into a validated value (usually a ``Plan``), calls the
+library, and turns the result into an exit code. Library code never sees typer objects and never
+calls ``sys.exit``; errors are translated here, once, into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from loadplan.errors import LoadplanError
+
+
+def build_app() -> typer.Typer:
+    """Assemble the command tree. Built on demand so importing loadplan registers nothing."""
+    app = typer.Typer(
+        name="loadplan",
+        help="Load tests that end in an SLA verdict and a capacity plan.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    @app.command()
+    def version() -> None:
+        """Print loadplan's version."""
+        from loadplan import __version__
+
+        print(__version__)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning ``LoadplanError`` into one line + exit code."""
+    app = build_app()
+    try:
+        app(args=argv, standalone_mode=False)
+    except LoadplanError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"loadplan: error: {line}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("loadplan: aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""The load engine: pacer, HTTP client and recorder, one event loop per process."""

@@ -1,0 +1,79 @@
+"""The values that cross the engine: what to send, and what happened.
+
+A ``Request`` is produced by a workload sampler and carries its own tags (language, popularity
+bucket, ...) so the recorder can split results without knowing where requests came from.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+Tags = tuple[tuple[str, str], ...]
+"""Ordered (name, value) pairs; a tuple so it can key a dict of per-tag histograms."""
+
+
+class ErrorClass(enum.StrEnum):
+    """How a request ended. ``OK`` is any 1xx-3xx answer.
+
+    The names are stable: they appear in snapshots, the run log and Prometheus labels.
+    """
+
+    OK = "ok"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    TIMEOUT = "timeout"
+    CONNECT_REFUSED = "connect_refused"
+    CONNECTION_RESET = "connection_reset"
+    PROTOCOL_ERROR = "protocol_error"
+    OTHER = "other"
+
+    @classmethod
+    def for_status(cls, status: int) -> ErrorClass:
+        if status >= 500:
+            return cls.HTTP_5XX
+        if status >= 400:
+            return cls.HTTP_4XX
+        return cls.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request to send.
+
+    Attributes:
+        method: HTTP method, upper case.
+        target: the request-target: path plus the already percent-encoded query, e.g. ``/search?q=a``.
+        headers: extra headers; Host, Content-Length and Connection are added by the client.
+        body: request body, empty for none.
+        tags: (name, value) pairs the results are split by, e.g. ``(("lang", "ja"),)``.
+    """
+
+    method: str = "GET"
+    target: str = "/"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    tags: Tags = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one request did, with the three timestamps the recorder needs.
+
+    Attributes:
+        intended_ns: when the schedule said to send it (open loop) or when it was sent (closed loop).
+        sent_ns: when its first byte was written.
+        done_ns: when its last byte arrived, or when it failed.
+        error: how it ended.
+        status: HTTP status, 0 when there was no response.
+        bytes_in: response bytes received (head and body).
+        tags: the request's tags plus any captured from the response.
+    """
+
+    intended_ns: int
+    sent_ns: int
+    done_ns: int
+    error: ErrorClass
+    status: int = 0
+    bytes_in: int = 0
+    tags: Tags = ()

@@ -1,0 +1,53 @@
+"""Errors loadplan raises at its edges.
+
+The hot path never raises for a failed request: a failure becomes an ``Outcome`` with an
+``ErrorClass`` and is counted. Exceptions are for the edges, where a person must act::
+
+    LoadplanError
+    ├── PlanError (also ValueError)     a plan or a CLI setting is wrong; names file:line field
+    ├── TargetError                     the target cannot be reached or answers unusably
+    ├── GeneratorBoundError             the generator, not the target, limited the run
+    └── RunDirError                     a run directory is missing or unreadable
+
+Each message says what was wanted, what was got, and the fix, in one line.
+"""
+
+from __future__ import annotations
+
+
+class LoadplanError(Exception):
+    """Base of every error loadplan raises on purpose."""
+
+    exit_code: int = 2
+
+
+class PlanError(LoadplanError, ValueError):
+    """A plan (file or CLI settings) is invalid.
+
+    Attributes:
+        problems: one line per problem, each naming where it is and how to fix it.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class TargetError(LoadplanError):
+    """The target could not be reached or did not speak HTTP."""
+
+    exit_code = 3
+
+
+class GeneratorBoundError(LoadplanError):
+    """The generator could not keep its schedule; the numbers describe it, not the target."""
+
+    exit_code = 3
+
+
+class RunDirError(LoadplanError):
+    """A run directory is missing, empty or unreadable."""
+
+    exit_code = 2
