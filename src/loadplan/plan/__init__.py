@@ -1,0 +1,1 @@
+"""Plans: the one validated object that flows down from the CLI into the library."""

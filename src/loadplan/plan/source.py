@@ -1,0 +1,143 @@
+"""A TOML plan file that can say on which line a field lives.
+
+``tomllib`` gives values without positions, so a validation error would otherwise say only
+"stages.2.rate". Users fix files by line, so this module maps a field path back to the line that
+set it (or, failing that, to the table that holds it) with a small scan of the text. The scan
+understands what plans use: ``[table]``, ``[[array.of.tables]]``, ``key = value`` and dotted keys.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from loadplan.errors import PlanError
+
+FieldPath = tuple[str | int, ...]
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+
+
+def _split_key(dotted: str) -> tuple[str, ...]:
+    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", dotted)
+    return tuple(a or b or c for a, b, c in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSource:
+    """The text of a plan file, its parsed data and a map from field paths to line numbers.
+
+    Example::
+
+        source = PlanSource.read(Path("plan.toml"))
+        source.line_of(("load", "rate"))   # 7
+    """
+
+    name: str
+    data: dict[str, Any]
+    lines: dict[FieldPath, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> PlanSource:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            msg = f"{path}: no such plan file; pass the path of a TOML plan"
+            raise PlanError(msg) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"{path}: cannot read the plan ({exc}); it must be a UTF-8 TOML file"
+            raise PlanError(msg) from None
+        return cls.parse(text, name=str(path))
+
+    @classmethod
+    def parse(cls, text: str, name: str = "<plan>") -> PlanSource:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message already ends in "(at line N, column M)".
+            msg = f"{name}: not valid TOML: {exc}"
+            raise PlanError(msg) from None
+        return cls(name=name, data=data, lines=_index_lines(text))
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """The line that sets ``path``, or the nearest enclosing table's line; None if unknown."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return None
+
+    def where(self, path: Sequence[str | int]) -> str:
+        """``file:line`` (or just ``file``) for messages."""
+        line = self.line_of(path)
+        return f"{self.name}:{line}" if line else self.name
+
+    def problems(self, error: ValidationError, prefix: FieldPath = ()) -> PlanError:
+        """Turn a pydantic ValidationError into a PlanError with one ``file:line field: why`` per problem."""
+        return PlanError(describe_validation_error(error, self, prefix))
+
+
+def format_field(path: Sequence[str | int]) -> str:
+    """``("stages", 2, "rate")`` → ``stages[2].rate``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def describe_validation_error(
+    error: ValidationError, source: PlanSource | None, prefix: FieldPath = ()
+) -> list[str]:
+    lines = []
+    for problem in error.errors():
+        # pydantic puts the union member or validator name in loc; keep only real field names.
+        loc = prefix + tuple(p for p in problem["loc"] if isinstance(p, int | str))
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p)))
+        where = source.where(loc) if source else "<settings>"
+        value = problem.get("input")
+        msg = problem["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if problem["type"] == "missing":
+            lines.append(f"{where} {format_field(loc)}: missing; add it to the plan")
+        elif problem["type"] == "extra_forbidden":
+            lines.append(f"{where} {format_field(loc)}: unknown field; check its spelling")
+        elif isinstance(value, dict | list):
+            lines.append(f"{where} {format_field(loc)}: {msg}")
+        else:
+            lines.append(f"{where} {format_field(loc)} = {value!r}: {msg}")
+    return lines
+
+
+def _index_lines(text: str) -> dict[FieldPath, int]:
+    lines: dict[FieldPath, int] = {}
+    table: FieldPath = ()
+    array_counts: dict[FieldPath, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(raw)
+        if header:
+            keys = _split_key(header.group(2))
+            if header.group(1) == "[[":
+                index = array_counts.get(keys, -1) + 1
+                array_counts[keys] = index
+                lines.setdefault(keys, number)
+                table = (*keys, index)
+            else:
+                table = keys
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(raw)
+        if key:
+            lines.setdefault((*table, *_split_key(key.group(1))), number)
+    return lines

@@ -1,0 +1,1 @@
+"""Realistic workloads: what to send, in what proportions, tagged for per-bucket results."""
