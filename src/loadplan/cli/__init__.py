@@ -31,6 +31,9 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import run as run_cli
+
+    run_cli.register(app)
     return app
 
 
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning ``LoadplanError`` into one line + exit code."""
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode, click returns the code of a `typer.Exit` instead of exiting.
+        code = app(args=argv, standalone_mode=False)
     except LoadplanError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"loadplan: error: {line}", file=sys.stderr)
@@ -51,3 +55,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Tags = tuple[tuple[str, str], ...]
 """Ordered (name, value) pairs; a tuple so it can key a dict of per-tag histograms."""
@@ -77,3 +78,24 @@ class Outcome:
     status: int = 0
     bytes_in: int = 0
     tags: Tags = ()
+
+
+class RequestSource(Protocol):
+    """Where the engine gets request number i of the run's global sequence.
+
+    ``batch(start, stop, worker, workers)`` returns, in order, the requests with global index i in
+    [start, stop) and ``i % workers == worker``. It must be a pure function of the source's seed and
+    i, so any worker count replays the same sequence.
+    """
+
+    def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedSource:
+    """The same request every time: ``loadplan run --url`` without a workload."""
+
+    request: Request
+
+    def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]:
+        return [self.request] * len(range(start + (worker - start) % workers, stop, workers))

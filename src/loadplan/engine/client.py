@@ -1,0 +1,411 @@
+"""The HTTP/1.1 client on the hot path: a keep-alive connection pool of asyncio Protocols.
+
+Why not httpx or aiohttp: a load generator's cost per request is its ceiling, and a coroutine,
+a future and a response object per request cost more than the request itself at tens of
+thousands per second. Here a request is a ``bytes`` write and a response is a few httptools
+callbacks on a long-lived Protocol; no task or future is created per request.
+
+Every way a request can end is mapped to an ``ErrorClass`` here, once, and counted; nothing on
+this path raises. Foreign exceptions seen at connect time are translated in ``_classify``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import urlsplit
+
+import httptools
+
+from loadplan.engine.recorder import Recorder
+from loadplan.engine.request import ErrorClass, Request
+from loadplan.errors import PlanError
+
+_now = time.monotonic_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where requests go. Built from a URL with ``Target.parse``.
+
+    Attributes:
+        scheme: ``http`` or ``https``.
+        host: host name or address.
+        port: TCP port.
+        base_path: path prefix from the URL, prepended to request targets that are relative.
+        verify_tls: check the server certificate (https only).
+    """
+
+    scheme: str
+    host: str
+    port: int
+    base_path: str = ""
+    verify_tls: bool = True
+
+    @classmethod
+    def parse(cls, url: str, verify_tls: bool = True) -> Target:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            msg = f"target url = {url!r}: need an absolute http:// or https:// URL with a host"
+            raise PlanError(msg)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            msg = f"target url = {url!r}: the port is not a number between 1 and 65535"
+            raise PlanError(msg) from None
+        return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), verify_tls)
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host_header}{self.base_path}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """Limits and timeouts of the pool.
+
+    Attributes:
+        connections: most connections open at once (HTTP/1.1: one request in flight on each).
+        connect_timeout: seconds to wait for a TCP (and TLS) connection.
+        read_timeout: seconds a request may go without receiving a byte.
+        total_timeout: seconds from send to the last byte.
+        capture_header: a response header whose value becomes a tag (e.g. ``X-Cache``).
+    """
+
+    connections: int = 256
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    total_timeout: float = 10.0
+    capture_header: str = ""
+
+
+def encode_request(target: Target, request: Request) -> bytes:
+    path = request.target
+    if target.base_path and path.startswith("/"):
+        path = target.base_path + path
+    head = [f"{request.method} {path} HTTP/1.1\r\nHost: {target.host_header}\r\n"]
+    head.extend(f"{name}: {value}\r\n" for name, value in request.headers)
+    if request.body or request.method in ("POST", "PUT", "PATCH"):
+        head.append(f"Content-Length: {len(request.body)}\r\n")
+    head.append("\r\n")
+    return "".join(head).encode("utf-8") + request.body
+
+
+def _classify(exc: BaseException) -> ErrorClass:
+    if isinstance(exc, ConnectionRefusedError):
+        return ErrorClass.CONNECT_REFUSED
+    if isinstance(exc, TimeoutError):
+        return ErrorClass.TIMEOUT
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return ErrorClass.CONNECTION_RESET
+    if isinstance(exc, ssl.SSLError):
+        return ErrorClass.PROTOCOL_ERROR
+    return ErrorClass.OTHER
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection carrying one request at a time."""
+
+    __slots__ = (
+        "_capture",
+        "_captured",
+        "_closed",
+        "_parser",
+        "_pool",
+        "bytes_in",
+        "complete",
+        "intended_ns",
+        "last_rx_ns",
+        "request",
+        "sent_ns",
+        "transport",
+    )
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._capture = pool.capture_header
+        self._parser = httptools.HttpResponseParser(self)
+        self._captured = b""
+        self._closed = False
+        self.transport: asyncio.Transport | None = None
+        self.request: Request | None = None
+        self.intended_ns = 0
+        self.sent_ns = 0
+        self.last_rx_ns = 0
+        self.bytes_in = 0
+        self.complete = False
+
+    # asyncio.Protocol -------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.request is None:
+            # Bytes nobody asked for: the server is not speaking request/response HTTP/1.1.
+            self._fail(ErrorClass.PROTOCOL_ERROR)
+            return
+        self.last_rx_ns = _now()
+        self.bytes_in += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(ErrorClass.PROTOCOL_ERROR)
+        except httptools.HttpParserError:
+            self._fail(ErrorClass.PROTOCOL_ERROR)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if self.request is not None:
+            if exc is not None:
+                error = _classify(exc)
+            elif self.bytes_in:
+                error = ErrorClass.PROTOCOL_ERROR  # closed mid-response
+            else:
+                error = ErrorClass.CONNECTION_RESET  # closed before answering
+            self._finish(error, 0)
+        self._pool.connection_closed(self)
+
+    # httptools callbacks ----------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._capture and name.lower() == self._capture:
+            self._captured = value
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+    # pool interface ---------------------------------------------------------------------------
+    def send(self, request: Request, payload: bytes, intended_ns: int) -> None:
+        self.request = request
+        self.intended_ns = intended_ns
+        self.bytes_in = 0
+        self.complete = False
+        self._captured = b""
+        self.sent_ns = self.last_rx_ns = _now()
+        assert self.transport is not None  # noqa: S101 - only idle, connected conns are sent on
+        self.transport.write(payload)
+
+    def _fail(self, error: ErrorClass) -> None:
+        if self.request is not None:
+            self._finish(error, 0)
+        self.close()
+
+    def abort(self, error: ErrorClass) -> None:
+        """Give up on the current request (timeouts) and drop the connection."""
+        self._fail(error)
+
+    def close(self) -> None:
+        if not self._closed and self.transport is not None:
+            self._closed = True
+            self.transport.abort()
+
+    def _finish(self, error: ErrorClass, status: int) -> None:
+        request = self.request
+        assert request is not None  # noqa: S101 - callers check
+        self.request = None
+        tags = request.tags
+        if self._captured:
+            tags = (*tags, (self._pool.capture_name, self._captured.decode("latin-1")))
+        self._pool.finished(self, request, tags, error, status)
+
+
+class Pool:
+    """Connections to one target, a queue of requests waiting for one, and the timeout sweeper.
+
+    Requests queued because every connection is busy keep their intended time: their wait is
+    latency, which is exactly what a user behind that queue would see.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        settings: ClientSettings,
+        recorder: Recorder,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.recorder = recorder
+        self.loop = loop
+        self.capture_name = settings.capture_header.lower()
+        self.capture_header = self.capture_name.encode("latin-1")
+        self.idle: list[Connection] = []
+        self.busy: set[Connection] = set()
+        self.pending: deque[tuple[int, Request]] = deque()
+        self.opening = 0
+        self.open_count = 0
+        self.inflight_max = 0
+        self.on_finished: Callable[[], None] | None = None
+        self._ssl: ssl.SSLContext | None = None
+        if target.scheme == "https":
+            ctx = ssl.create_default_context()
+            if not target.verify_tls:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            self._ssl = ctx
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._connect_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def inflight(self) -> int:
+        return len(self.busy)
+
+    @property
+    def backlog(self) -> int:
+        return len(self.pending)
+
+    def submit(self, intended_ns: int, request: Request) -> None:
+        """Send now if a connection is free, else queue (keeping the intended time)."""
+        if self.idle:
+            self._send(self.idle.pop(), intended_ns, request)
+            return
+        self.pending.append((intended_ns, request))
+        if self.open_count + self.opening < self.settings.connections:
+            self._open()
+
+    def _send(self, conn: Connection, intended_ns: int, request: Request) -> None:
+        conn.send(request, encode_request(self.target, request), intended_ns)
+        self.busy.add(conn)
+        self.recorder.sent_one()
+        if len(self.busy) > self.inflight_max:
+            self.inflight_max = len(self.busy)
+
+    def finished(
+        self,
+        conn: Connection,
+        request: Request,
+        tags: tuple[tuple[str, str], ...],
+        error: ErrorClass,
+        status: int,
+    ) -> None:
+        self.busy.discard(conn)
+        self.recorder.record(
+            tags, conn.intended_ns, conn.sent_ns, _now(), error, status, conn.bytes_in
+        )
+        if self.on_finished is not None:
+            self.on_finished()
+
+    def response_complete(self, conn: Connection, status: int, keep_alive: bool) -> None:
+        conn._finish(ErrorClass.for_status(status), status)
+        if not keep_alive:
+            conn.close()
+            return
+        if self.pending:
+            intended, request = self.pending.popleft()
+            self._send(conn, intended, request)
+        else:
+            self.idle.append(conn)
+
+    def connection_closed(self, conn: Connection) -> None:
+        self.busy.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+        self.open_count -= 1
+        if self.pending and self.open_count + self.opening < self.settings.connections:
+            self._open()
+
+    def _open(self) -> None:
+        self.opening += 1
+        task = self.loop.create_task(self._connect())
+        self._connect_tasks.add(task)
+        task.add_done_callback(self._connect_tasks.discard)
+
+    async def _connect(self) -> None:
+        started = _now()
+        try:
+            _, conn = await asyncio.wait_for(
+                self.loop.create_connection(
+                    lambda: _ResponseConnection(self),
+                    self.target.host,
+                    self.target.port,
+                    ssl=self._ssl,
+                    server_hostname=self.target.host if self._ssl else None,
+                ),
+                timeout=self.settings.connect_timeout,
+            )
+        except (OSError, TimeoutError, ssl.SSLError) as exc:
+            self.opening -= 1
+            self._connect_failed(_classify(exc), started)
+            return
+        self.opening -= 1
+        self.open_count += 1
+        if self.pending:
+            intended, request = self.pending.popleft()
+            self._send(conn, intended, request)
+        else:
+            self.idle.append(conn)
+
+    def _connect_failed(self, error: ErrorClass, started_ns: int) -> None:
+        # One failed attempt fails the oldest waiting request, so a dead target shows up as a
+        # stream of errors at the offered rate instead of an ever-growing queue.
+        if self.pending:
+            intended, request = self.pending.popleft()
+            self.recorder.sent_one()
+            self.recorder.record(request.tags, intended, started_ns, _now(), error)
+            if self.on_finished is not None:
+                self.on_finished()
+        if self.pending and self.open_count + self.opening < self.settings.connections:
+            self._open()
+
+    # timeouts ---------------------------------------------------------------------------------
+    def start_sweeper(self, every_s: float = 0.05) -> None:
+        def sweep() -> None:
+            now = _now()
+            total = int(self.settings.total_timeout * 1e9)
+            read = int(self.settings.read_timeout * 1e9)
+            for conn in [
+                c for c in self.busy if now - c.sent_ns > total or now - c.last_rx_ns > read
+            ]:
+                conn.abort(ErrorClass.TIMEOUT)
+            self._sweeper = self.loop.call_later(every_s, sweep)
+
+        self._sweeper = self.loop.call_later(every_s, sweep)
+
+    def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for task in list(self._connect_tasks):
+            task.cancel()
+        for conn in [*self.idle, *self.busy]:
+            conn.close()
+        self.idle.clear()
+
+    def fail_pending(self, error: ErrorClass) -> int:
+        """Count every request still waiting for a connection as failed (used at shutdown)."""
+        n = len(self.pending)
+        now = _now()
+        while self.pending:
+            intended, request = self.pending.popleft()
+            self.recorder.record(request.tags, intended, now, now, error)
+        return n
+
+
+class _ResponseConnection(Connection):
+    """Connection whose parser completion hands the response back to the pool.
+
+    httptools calls ``on_message_complete`` from inside ``feed_data``; finishing the request
+    there would re-enter ``send`` from a parser callback, so completion is acted on after
+    ``feed_data`` returns.
+    """
+
+    __slots__ = ()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.complete and self.request is not None:
+            self.complete = False
+            parser = self._parser
+            self._pool.response_complete(
+                self, parser.get_status_code(), parser.should_keep_alive()
+            )

@@ -1,0 +1,88 @@
+"""Closed loop: N users, each sending its next request when the last one answers (plus think time).
+
+This is what wrk, hey and Locust do. It cannot hold a rate, and it hides a stalled target (users
+wait instead of piling up), so it is here for concurrency sweeps (throughput vs N for the USL
+fit), not for SLA verdicts. Latency equals service time: each request is intended when it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from loadplan.clock import Clock
+from loadplan.engine.client import Pool
+from loadplan.engine.recorder import Recorder
+from loadplan.engine.request import Request, RequestSource
+
+
+class _Users:
+    """Feeds the pool the next request of the worker's share whenever a user is free."""
+
+    def __init__(
+        self,
+        source: RequestSource,
+        pool: Pool,
+        recorder: Recorder,
+        clock: Clock,
+        worker: int,
+        workers: int,
+        think_s: float,
+        end_ns: int,
+        stop: asyncio.Event,
+    ) -> None:
+        self.source, self.pool, self.recorder, self.clock = source, pool, recorder, clock
+        self.worker, self.workers = worker, workers
+        self.think_s, self.end_ns, self.stop = think_s, end_ns, stop
+        self._next_index = worker
+        self._buffer: list[Request] = []
+        self.sent = 0
+
+    def _take(self) -> Request:
+        if not self._buffer:
+            chunk = 4096 * self.workers
+            start = self._next_index - self.worker
+            self._buffer = self.source.batch(start, start + chunk, self.worker, self.workers)
+            self._buffer.reverse()
+            self._next_index += chunk
+        return self._buffer.pop()
+
+    def go(self) -> None:
+        now = self.clock.now_ns()
+        if self.stop.is_set() or now >= self.end_ns:
+            return
+        self.recorder.due(1)
+        self.recorder.dispatched(now, now)
+        self.sent += 1
+        self.pool.submit(now, self._take())
+
+    def finished(self) -> None:
+        if self.think_s > 0:
+            self.pool.loop.call_later(self.think_s, self.go)
+        else:
+            self.go()
+
+
+async def run_closed_loop(
+    users: int,
+    think_s: float,
+    duration_s: float,
+    source: RequestSource,
+    pool: Pool,
+    recorder: Recorder,
+    clock: Clock,
+    start_ns: int,
+    stop: asyncio.Event,
+    worker: int = 0,
+    workers: int = 1,
+) -> int:
+    """Run ``users`` users until ``duration_s`` has passed; return how many requests were sent."""
+    end_ns = start_ns + int(duration_s * 1e9)
+    driver = _Users(source, pool, recorder, clock, worker, workers, think_s, end_ns, stop)
+    pool.on_finished = driver.finished
+    await clock.sleep_until(start_ns)
+    for _ in range(users):
+        driver.go()
+    while not stop.is_set() and clock.now_ns() < end_ns:
+        await clock.sleep_until(min(end_ns, clock.now_ns() + 100_000_000))
+    pool.on_finished = None
+    return driver.sent

@@ -1,0 +1,174 @@
+"""One worker: one event loop running the pacer (or the users), the pool and the recorder, and
+emitting one ``IntervalSnapshot`` per second through a callback.
+
+Workers know nothing of files, terminals or other workers. The coordinator starts N of them (as
+processes here, or as Ray actors elsewhere), merges what they emit and decides what to keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loadplan.clock import Clock, MonotonicClock
+from loadplan.engine.client import ClientSettings, Pool, Target
+from loadplan.engine.closed_loop import run_closed_loop
+from loadplan.engine.open_loop import run_open_loop
+from loadplan.engine.recorder import Recorder
+from loadplan.engine.request import ErrorClass, RequestSource
+from loadplan.engine.selfwatch import CpuMeter
+from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.schedule.arrivals import Arrivals
+from loadplan.schedule.schedule import Schedule
+from loadplan.schedule.stages import RateProfile
+
+
+class LoopMode(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """Everything one worker needs; the same value for every worker but ``worker``.
+
+    Attributes:
+        target: where to send.
+        client: pool limits and timeouts for this worker.
+        mode: open loop (a rate) or closed loop (users).
+        profile: the run's rate profile (open loop); each worker sends its share of it.
+        arrivals: uniform or Poisson (open loop).
+        seed: seeds arrivals; sources carry their own seed.
+        users: this worker's users (closed loop).
+        think_s: pause between a user's requests (closed loop).
+        duration_s: run length (closed loop; open loop takes it from the profile).
+        worker: this worker's number, 0-based.
+        workers: how many workers share the run.
+        start_ns: monotonic time of the run's start, shared by all workers so intervals align.
+        drain_s: after the schedule ends, how long to wait for answers still in flight.
+    """
+
+    target: Target
+    client: ClientSettings
+    mode: LoopMode = LoopMode.OPEN
+    profile: RateProfile | None = None
+    arrivals: Arrivals = Arrivals.UNIFORM
+    seed: int = 0
+    users: int = 0
+    think_s: float = 0.0
+    duration_s: float = 0.0
+    worker: int = 0
+    workers: int = 1
+    start_ns: int = 0
+    drain_s: float = 5.0
+
+    @property
+    def length_s(self) -> float:
+        if self.mode is LoopMode.OPEN and self.profile is not None:
+            return self.profile.duration
+        return self.duration_s
+
+
+async def run_worker(
+    spec: WorkerSpec,
+    source: RequestSource,
+    emit: Callable[[IntervalSnapshot], None],
+    should_stop: Callable[[], bool],
+    clock: Clock | None = None,
+) -> None:
+    """Run one worker to the end of its schedule, or until ``should_stop()`` turns true.
+
+    Emits a snapshot at every whole second after ``spec.start_ns`` and a last, partial one.
+    """
+    clock = clock or MonotonicClock()
+    loop = asyncio.get_running_loop()
+    recorder = Recorder()
+    pool = Pool(spec.target, spec.client, recorder, loop)
+    stop = asyncio.Event()
+    cpu = CpuMeter()
+    profile = spec.profile
+
+    def stage_at(t: float) -> str:
+        if profile is None:
+            return spec.mode.value
+        return profile.label_at(min(t, profile.duration * (1 - 1e-12)))
+
+    def cut(index: int, end_s: float) -> None:
+        inflight_max, pool.inflight_max = pool.inflight_max, pool.inflight
+        snap = recorder.cut(
+            index,
+            float(index),
+            end_s,
+            stage=stage_at(index + 0.5),
+            inflight_max=inflight_max,
+            backlog=pool.backlog,
+            cpu=cpu.read(),
+        )
+        emit(snap)
+
+    next_index = 0
+
+    async def ticker() -> None:
+        nonlocal next_index
+        await clock.sleep_until(spec.start_ns)
+        cpu.read()
+        while True:
+            await clock.sleep_until(spec.start_ns + (next_index + 1) * 1_000_000_000)
+            cut(next_index, next_index + 1.0)
+            next_index += 1
+
+    async def watch_stop() -> None:
+        while not stop.is_set():
+            if should_stop():
+                stop.set()
+                return
+            await asyncio.sleep(0.05)
+
+    pool.start_sweeper()
+    tick = loop.create_task(ticker())
+    watcher = loop.create_task(watch_stop())
+    try:
+        if spec.mode is LoopMode.OPEN:
+            if profile is None:
+                msg = "open-loop worker needs a rate profile"
+                raise ValueError(msg)
+            schedule = Schedule(profile, spec.arrivals, spec.seed, spec.worker, spec.workers)
+            await run_open_loop(schedule, source, pool, recorder, clock, spec.start_ns, stop)
+        else:
+            await run_closed_loop(
+                spec.users,
+                spec.think_s,
+                spec.duration_s,
+                source,
+                pool,
+                recorder,
+                clock,
+                spec.start_ns,
+                stop,
+                spec.worker,
+                spec.workers,
+            )
+        # Let the last answers arrive: they belong to the run. A stop request cuts this short.
+        drain_until = clock.now_ns() + int(spec.drain_s * 1e9)
+        while (pool.inflight or pool.backlog) and clock.now_ns() < drain_until:
+            if stop.is_set():
+                break
+            await asyncio.sleep(0.01)
+        if not stop.is_set():
+            # Still unanswered after the drain: these requests timed out as far as the run goes.
+            for conn in list(pool.busy):
+                conn.abort(ErrorClass.TIMEOUT)
+            pool.fail_pending(ErrorClass.TIMEOUT)
+    finally:
+        tick.cancel()
+        watcher.cancel()
+        for task in (tick, watcher):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # The final, partial interval: whatever happened since the last whole second.
+        elapsed = (clock.now_ns() - spec.start_ns) / 1e9
+        cut(next_index, max(elapsed, float(next_index)))
+        pool.close()

@@ -1,0 +1,1 @@
+"""Results: interval snapshots, the run log on disk, and runs read back from it."""

@@ -1,0 +1,168 @@
+"""A whole run: running totals while it happens, and a ``RunResult`` read back from its directory.
+
+``RunTotals`` is fed one merged snapshot per second and keeps whole-run histograms plus one small
+row of scalars per second, so memory stays flat over a two-hour run. The same class rebuilds the
+totals of a killed run from its log, which is why ``loadplan summary`` works on partial runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from loadplan.engine.request import ErrorClass
+from loadplan.engine.selfwatch import GeneratorHealth, assess
+from loadplan.results import runlog
+from loadplan.results.histogram import decode, encode, new_histogram, percentiles_ms
+from loadplan.results.snapshot import IntervalSnapshot
+
+SUMMARY_QUANTILES = (50, 90, 95, 99, 99.9)
+
+
+@dataclass(slots=True)
+class RunTotals:
+    """Whole-run accumulators. Not frozen: it is the one thing that grows while a run goes on."""
+
+    latency: HdrHistogram = field(default_factory=new_histogram)
+    service: HdrHistogram = field(default_factory=new_histogram)
+    lag: HdrHistogram = field(default_factory=new_histogram)
+    tags: dict[str, HdrHistogram] = field(default_factory=dict)
+    tag_errors: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
+    cpu_per_worker: list[float] = field(default_factory=list)
+    end_s: float = 0.0
+    intervals: int = 0
+
+    def add(self, snap: IntervalSnapshot) -> None:
+        self.add_counts(snap.summary())
+        self.latency.add(snap.latency)
+        self.service.add(snap.service)
+        self.lag.add(snap.lag)
+        for key, hist in snap.tags.items():
+            self.add_tag(key, hist)
+
+    def add_tag(self, key: str, hist: HdrHistogram) -> None:
+        if key not in self.tags:
+            self.tags[key] = new_histogram()
+        self.tags[key].add(hist)
+
+    def add_counts(self, row: dict[str, Any]) -> None:
+        """Add one snapshots.jsonl row's counts (histograms come separately)."""
+        for name in ("due", "sent", "completed", "bytes_in", "clamped"):
+            self.counts[name] += int(row.get(name, 0))
+        self.errors.update(row.get("errors", {}))
+        self.statuses.update(row.get("statuses", {}))
+        for key, stats in row.get("tags", {}).items():
+            self.tag_errors[key] += int(stats.get("errors", 0))
+        self.cpu_per_worker.append(float(row.get("cpu", 0.0)) / max(int(row.get("workers", 1)), 1))
+        self.end_s = max(self.end_s, float(row.get("end_s", 0.0)))
+        self.intervals += 1
+
+    def health(self, lag_p99_bound_ms: float = 10.0) -> GeneratorHealth:
+        return assess(self.lag, self.cpu_per_worker, lag_p99_bound_ms)
+
+    def summary(self, meta: dict[str, Any], complete: bool, stop_reason: str) -> dict[str, Any]:
+        duration = max(self.end_s, 1e-9)
+        completed = self.counts["completed"]
+        ok = self.errors.get(ErrorClass.OK.value, 0)
+        health = self.health(float(meta.get("lag_bound_ms", 10.0)))
+        return {
+            "complete": complete,
+            "stop_reason": stop_reason,
+            "target": meta.get("target", ""),
+            "mode": meta.get("mode", ""),
+            "workers": meta.get("workers", 1),
+            "duration_s": round(self.end_s, 3),
+            "intervals": self.intervals,
+            "requests": {
+                "due": self.counts["due"],
+                "sent": self.counts["sent"],
+                "completed": completed,
+                "ok": ok,
+                "failed": completed - ok,
+            },
+            "rate": {
+                "offered": round(self.counts["due"] / duration, 2),
+                "achieved": round(completed / duration, 2),
+                "ok": round(ok / duration, 2),
+            },
+            "error_rate": round((completed - ok) / completed, 6) if completed else None,
+            "errors": dict(sorted(self.errors.items())),
+            "statuses": dict(sorted(self.statuses.items())),
+            "bytes_in": self.counts["bytes_in"],
+            "clamped": self.counts["clamped"],
+            "latency_ms": percentiles_ms(self.latency, SUMMARY_QUANTILES),
+            "service_ms": percentiles_ms(self.service, SUMMARY_QUANTILES),
+            "lag_ms": percentiles_ms(self.lag, SUMMARY_QUANTILES),
+            "tags": {
+                k: {"count": h.get_total_count(), "errors": self.tag_errors.get(k, 0)}
+                | percentiles_ms(h, SUMMARY_QUANTILES)
+                for k, h in sorted(self.tags.items())
+            },
+            "generator": {
+                "bound": health.bound,
+                "reasons": list(health.reasons),
+                "lag_p99_ms": health.lag_p99_ms,
+                "lag_max_ms": health.lag_max_ms,
+                "cpu_max": round(health.cpu_max, 3),
+            },
+            "histograms": {
+                "latency": encode(self.latency),
+                "service": encode(self.service),
+                "lag": encode(self.lag),
+                "tags": {k: encode(h) for k, h in sorted(self.tags.items())},
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A run read back from its directory.
+
+    Attributes:
+        run_dir: where it lives.
+        meta: what was run (meta.json).
+        summary: whole-run totals (summary.json, or rebuilt from the log for a partial run).
+        intervals: the per-second rows of snapshots.jsonl.
+        latency: whole-run latency histogram (µs).
+        complete: False when the run was interrupted or killed.
+    """
+
+    run_dir: Path
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    intervals: list[dict[str, Any]]
+    latency: HdrHistogram
+    complete: bool
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunResult:
+        meta = runlog.read_meta(run_dir)
+        rows = list(runlog.read_snapshot_lines(run_dir))
+        summary = runlog.read_summary(run_dir)
+        if summary is None:
+            totals = RunTotals()
+            for row in rows:
+                totals.add_counts(row)
+            # Only intervals whose JSON row made it to disk count, so counts and histograms agree.
+            seen = {round(float(r["start_s"]), 3) for r in rows}
+            for entry in runlog.read_hlog(run_dir):
+                if round(entry.start_s, 3) not in seen:
+                    continue
+                if entry.tag == runlog.LATENCY_TAG:
+                    totals.latency.add(entry.histogram)
+                elif entry.tag == runlog.SERVICE_TAG:
+                    totals.service.add(entry.histogram)
+                elif entry.tag == runlog.LAG_TAG:
+                    totals.lag.add(entry.histogram)
+                elif entry.tag.startswith(runlog.TAG_PREFIX):
+                    totals.add_tag(entry.tag[len(runlog.TAG_PREFIX) :], entry.histogram)
+            summary = totals.summary(meta, complete=False, stop_reason="killed (no summary.json)")
+        latency = decode(summary["histograms"]["latency"])
+        return cls(run_dir, meta, summary, rows, latency, bool(summary["complete"]))

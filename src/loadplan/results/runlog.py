@@ -1,0 +1,187 @@
+"""The run directory: the only link between a run and its reports (like vegeta's ``attack | report``).
+
+Layout::
+
+    RUN_DIR/
+      meta.json          what was run: plan, target, workers, start time (written first)
+      snapshots.jsonl    one JSON line per second: counts and percentiles (appended, flushed)
+      latency.hlog       HdrHistogram interval log: per second, the untagged latency histogram,
+                         then Tag=service, Tag=lag and Tag=latency;<tags> lines (appended, flushed)
+      summary.json       whole-run totals, written last (absent if the run was killed)
+
+Every second is appended and flushed as it completes, so a run killed at any moment (even with
+kill -9) leaves every finished second readable. Readers tolerate a torn last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from hdrh.histogram import HdrHistogram
+
+from loadplan.errors import RunDirError
+from loadplan.results.histogram import decode, encode
+from loadplan.results.snapshot import IntervalSnapshot
+
+META = "meta.json"
+SNAPSHOTS = "snapshots.jsonl"
+HLOG = "latency.hlog"
+SUMMARY = "summary.json"
+
+LATENCY_TAG = ""
+SERVICE_TAG = "service"
+LAG_TAG = "lag"
+TAG_PREFIX = "latency;"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class RunLogWriter:
+    """Appends snapshots to a run directory as they happen.
+
+    Example::
+
+        with RunLogWriter(Path("runs/x"), meta={"target": "http://127.0.0.1:8080"}) as log:
+            log.append(snapshot)
+            log.finish(summary)
+    """
+
+    def __init__(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self.run_dir = run_dir
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"--out {run_dir}: cannot create the run directory ({exc.strerror})"
+            raise RunDirError(msg) from None
+        if (run_dir / SNAPSHOTS).exists():
+            msg = f"--out {run_dir}: already holds a run; choose a new directory"
+            raise RunDirError(msg)
+        started = time.time()
+        write_json_atomic(run_dir / META, {**meta, "started_at": started})
+        self._jsonl: TextIO = (run_dir / SNAPSHOTS).open("a", encoding="utf-8")
+        self._hlog: TextIO = (run_dir / HLOG).open("a", encoding="ascii")
+        stamp = datetime.fromtimestamp(started, UTC).isoformat()
+        self._hlog.write(
+            "#[Histogram log format version 1.3]\n"
+            f"#[StartTime: {started:.3f} (seconds since epoch), {stamp}]\n"
+            "#[BaseTime: 0.000 (seconds since epoch)]\n"
+            "#[Values in microseconds; Interval_Max in milliseconds]\n"
+            '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n'
+        )
+        self._hlog.flush()
+
+    def append(self, snap: IntervalSnapshot) -> None:
+        self._jsonl.write(json.dumps(snap.summary(), separators=(",", ":")) + "\n")
+        lines = [self._hlog_line(LATENCY_TAG, snap, snap.latency)]
+        lines.append(self._hlog_line(SERVICE_TAG, snap, snap.service))
+        lines.append(self._hlog_line(LAG_TAG, snap, snap.lag))
+        lines.extend(self._hlog_line(TAG_PREFIX + k, snap, h) for k, h in snap.tags.items())
+        self._hlog.write("".join(lines))
+        # Flush each second: after kill -9 the OS still holds what was written.
+        self._jsonl.flush()
+        self._hlog.flush()
+
+    @staticmethod
+    def _hlog_line(tag: str, snap: IntervalSnapshot, hist: HdrHistogram) -> str:
+        prefix = f"Tag={tag}," if tag else ""
+        length = snap.end_s - snap.start_s
+        return (
+            f"{prefix}{snap.start_s:.3f},{length:.3f},{hist.get_max_value() / 1000:.3f},"
+            f"{encode(hist)}\n"
+        )
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        self.close()
+        write_json_atomic(self.run_dir / SUMMARY, summary)
+
+    def close(self) -> None:
+        for f in (self._jsonl, self._hlog):
+            if not f.closed:
+                f.close()
+
+    def __enter__(self) -> RunLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class HlogEntry:
+    """One interval histogram read back from latency.hlog."""
+
+    tag: str
+    start_s: float
+    length_s: float
+    histogram: HdrHistogram
+
+
+def check_run_dir(run_dir: Path) -> None:
+    if not run_dir.is_dir():
+        msg = f"{run_dir}: no such run directory; pass the --out directory of a run"
+        raise RunDirError(msg)
+    if not (run_dir / META).exists():
+        msg = f"{run_dir}: not a loadplan run directory (no {META})"
+        raise RunDirError(msg)
+
+
+def read_meta(run_dir: Path) -> dict[str, Any]:
+    check_run_dir(run_dir)
+    data: dict[str, Any] = json.loads((run_dir / META).read_text(encoding="utf-8"))
+    return data
+
+
+def read_snapshot_lines(run_dir: Path) -> Iterator[dict[str, Any]]:
+    """The per-second records; a torn last line (the run was killed mid-write) is skipped."""
+    path = run_dir / SNAPSHOTS
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                return
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                return
+
+
+def read_hlog(run_dir: Path) -> Iterator[HlogEntry]:
+    """Interval histograms from latency.hlog; comment, legend and torn lines are skipped."""
+    path = run_dir / HLOG
+    if not path.exists():
+        return
+    with path.open(encoding="ascii") as f:
+        for line in f:
+            if not line.endswith("\n") or line.startswith(("#", '"')):
+                continue
+            tag = ""
+            if line.startswith("Tag="):
+                tag, _, line = line[4:].partition(",")
+            parts = line.rstrip("\n").split(",")
+            if len(parts) != 4:
+                continue
+            try:
+                hist = decode(parts[3])
+            except Exception:  # noqa: BLE001 - a torn or corrupt payload ends the readable log
+                return
+            yield HlogEntry(tag, float(parts[0]), float(parts[1]), hist)
+
+
+def read_summary(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / SUMMARY
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data

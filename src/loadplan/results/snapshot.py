@@ -1,0 +1,191 @@
+"""One second of a run: the unit that workers emit, the run log stores and sinks display.
+
+Snapshots merge exactly: counts add, histograms add bucket by bucket (HdrHistogram ``add``), so
+the seconds of N workers, or of N machines, combine into the seconds of one run without loss.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from loadplan.engine.request import ErrorClass, Tags
+from loadplan.results.histogram import decode, encode, merged, new_histogram, percentiles_ms
+
+
+def tag_key(tags: Tags) -> str:
+    """``(("lang","ja"),("bucket","tail"))`` → ``"lang=ja;bucket=tail"``.
+
+    The key doubles as the .hlog ``Tag=`` field, which may hold no commas or whitespace.
+    """
+    return ";".join(f"{k}={v}" for k, v in tags).replace(",", "_").replace(" ", "_")
+
+
+def parse_tag_key(key: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in key.split(";") if "=" in part)
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalSnapshot:
+    """What one worker (or a merge of workers) saw in one interval.
+
+    Attributes:
+        index: interval number from the run's start (interval k covers [k, k+1) seconds).
+        start_s: interval start, seconds from the run's start.
+        end_s: interval end, seconds from the run's start.
+        stage: label of the stage the interval belongs to.
+        due: requests the schedule made due in the interval (the offered load).
+        sent: requests written to the wire in the interval.
+        completed: requests that ended in the interval (any outcome).
+        errors: completed requests by ``ErrorClass`` value (``ok`` included).
+        statuses: completed requests by HTTP status code.
+        bytes_in: response bytes received.
+        latency: completion - intended, µs (CO-correct); responses and timeouts.
+        service: completion - sent, µs (what a closed-loop tool would report).
+        lag: sent - intended, µs: how late the generator was.
+        tags: latency histograms per tag combination (``tag_key`` of the tags).
+        tag_errors: per tag combination, completed requests that were not ``ok``.
+        inflight_max: highest number of requests in flight during the interval.
+        backlog: requests due but not yet sent at the interval's end (waiting for a connection).
+        cpu: the generator processes' CPU use over the interval, 1.0 = one full core.
+        clamped: values outside the histogram range, clamped into it.
+        workers: how many workers contributed.
+    """
+
+    index: int
+    start_s: float
+    end_s: float
+    stage: str = ""
+    due: int = 0
+    sent: int = 0
+    completed: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
+    statuses: Mapping[int, int] = field(default_factory=dict)
+    bytes_in: int = 0
+    latency: HdrHistogram = field(default_factory=new_histogram)
+    service: HdrHistogram = field(default_factory=new_histogram)
+    lag: HdrHistogram = field(default_factory=new_histogram)
+    tags: Mapping[str, HdrHistogram] = field(default_factory=dict)
+    tag_errors: Mapping[str, int] = field(default_factory=dict)
+    inflight_max: int = 0
+    backlog: int = 0
+    cpu: float = 0.0
+    clamped: int = 0
+    workers: int = 1
+
+    @property
+    def ok(self) -> int:
+        return self.errors.get(ErrorClass.OK.value, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.completed - self.ok
+
+    @property
+    def duration_s(self) -> float:
+        return max(self.end_s - self.start_s, 1e-9)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-lines record: counts and percentiles, readable without HdrHistogram tools."""
+        return {
+            "index": self.index,
+            "start_s": round(self.start_s, 6),
+            "end_s": round(self.end_s, 6),
+            "stage": self.stage,
+            "due": self.due,
+            "sent": self.sent,
+            "completed": self.completed,
+            "errors": dict(self.errors),
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "bytes_in": self.bytes_in,
+            "latency_ms": percentiles_ms(self.latency),
+            "service_ms": percentiles_ms(self.service),
+            "lag_ms": percentiles_ms(self.lag),
+            "tags": {
+                k: {"count": h.get_total_count(), "errors": self.tag_errors.get(k, 0)}
+                | percentiles_ms(h)
+                for k, h in self.tags.items()
+            },
+            "inflight_max": self.inflight_max,
+            "backlog": self.backlog,
+            "cpu": round(self.cpu, 4),
+            "clamped": self.clamped,
+            "workers": self.workers,
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        """A picklable form (hdrh histograms are not) for sending between processes."""
+        return {
+            "index": self.index,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "stage": self.stage,
+            "due": self.due,
+            "sent": self.sent,
+            "completed": self.completed,
+            "errors": dict(self.errors),
+            "statuses": dict(self.statuses),
+            "bytes_in": self.bytes_in,
+            "latency": encode(self.latency),
+            "service": encode(self.service),
+            "lag": encode(self.lag),
+            "tags": {k: encode(h) for k, h in self.tags.items()},
+            "tag_errors": dict(self.tag_errors),
+            "inflight_max": self.inflight_max,
+            "backlog": self.backlog,
+            "cpu": self.cpu,
+            "clamped": self.clamped,
+            "workers": self.workers,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> IntervalSnapshot:
+        data = dict(wire)
+        for name in ("latency", "service", "lag"):
+            data[name] = decode(data[name])
+        data["tags"] = {k: decode(v) for k, v in data["tags"].items()}
+        data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
+        return cls(**data)
+
+
+def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
+    """Merge snapshots of the same interval from different workers (counts add exactly)."""
+    items = list(snaps)
+    if not items:
+        msg = "merge_snapshots needs at least one snapshot"
+        raise ValueError(msg)
+    first = items[0]
+    errors: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    tag_errors: Counter[str] = Counter()
+    tag_names = sorted({k for s in items for k in s.tags})
+    for s in items:
+        errors.update(s.errors)
+        statuses.update(s.statuses)
+        tag_errors.update(s.tag_errors)
+    return IntervalSnapshot(
+        index=first.index,
+        start_s=min(s.start_s for s in items),
+        end_s=max(s.end_s for s in items),
+        stage=first.stage,
+        due=sum(s.due for s in items),
+        sent=sum(s.sent for s in items),
+        completed=sum(s.completed for s in items),
+        errors=dict(errors),
+        statuses=dict(statuses),
+        bytes_in=sum(s.bytes_in for s in items),
+        latency=merged([s.latency for s in items]),
+        service=merged([s.service for s in items]),
+        lag=merged([s.lag for s in items]),
+        tags={k: merged([s.tags[k] for s in items if k in s.tags]) for k in tag_names},
+        tag_errors=dict(tag_errors),
+        inflight_max=sum(s.inflight_max for s in items),
+        backlog=sum(s.backlog for s in items),
+        cpu=sum(s.cpu for s in items),
+        clamped=sum(s.clamped for s in items),
+        workers=sum(s.workers for s in items),
+    )

@@ -1,0 +1,1 @@
+"""Running plans: worker processes, merging, sinks, stop conditions."""

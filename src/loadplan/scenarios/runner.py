@@ -1,0 +1,288 @@
+"""The coordinator: starts the workers, merges their seconds, writes the run log, feeds the sinks.
+
+Workers are processes (one event loop each). Each second every worker sends its snapshot over a
+pipe; once all live workers have sent second k, the coordinator merges them (histograms add
+exactly), appends the merged second to the run directory and hands it to the sinks. Ctrl-C or
+SIGTERM asks the workers to stop; they send what they have, and the run still ends with a
+summary. A second Ctrl-C stops at once, and the run log still holds every finished second.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.synchronize import Event as MpEvent
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+from loadplan.engine.client import ClientSettings, Target
+from loadplan.engine.request import FixedSource, Request, RequestSource
+from loadplan.engine.worker import LoopMode, WorkerSpec, run_worker
+from loadplan.errors import LoadplanError, TargetError
+from loadplan.plan.model import Mode, Plan
+from loadplan.results.run import RunTotals
+from loadplan.results.runlog import RunLogWriter
+from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
+from loadplan.schedule.arrivals import Arrivals
+from loadplan.schedule.stages import RateProfile
+
+
+class Sink(Protocol):
+    """Something that wants each merged second (live view, Prometheus exporter, ...)."""
+
+    def update(self, snap: IntervalSnapshot, totals: RunTotals) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a run ended.
+
+    Attributes:
+        run_dir: where its log is.
+        summary: the whole-run summary (also in summary.json).
+        stop_reason: "completed", "interrupted" or what went wrong.
+    """
+
+    run_dir: Path
+    summary: dict[str, Any]
+    stop_reason: str
+
+
+def check_reachable(target: Target, timeout_s: float) -> None:
+    """Fail fast, with a message a person can act on, when nothing listens at the target."""
+    try:
+        with socket.create_connection((target.host, target.port), timeout=timeout_s):
+            pass
+    except TimeoutError:
+        msg = (
+            f"cannot reach {target.url}: no answer to a TCP connect within {timeout_s:g}s; "
+            "check the host, port and any firewall"
+        )
+        raise TargetError(msg) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {target.host}:{target.port}?"
+        raise TargetError(msg) from None
+
+
+def request_from_plan(plan: Plan) -> Request:
+    req = plan.request
+    headers = tuple(req.headers.items())
+    if req.body and not any(k.lower() == "content-type" for k, _ in headers):
+        headers += (("Content-Type", "application/json"),)
+    return Request(req.method, req.path, headers, req.body.encode("utf-8"))
+
+
+def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
+    load, client = plan.load, plan.client
+    n = load.workers
+    target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
+    per_worker_conns = max(1, -(-client.connections // n))
+    settings = ClientSettings(
+        connections=per_worker_conns,
+        connect_timeout=client.connect_timeout,
+        read_timeout=client.read_timeout or client.timeout,
+        total_timeout=client.timeout,
+        capture_header=client.capture_header,
+    )
+    if load.mode is Mode.OPEN:
+        assert load.rate is not None  # noqa: S101 - the plan's validator guarantees it
+        base = WorkerSpec(
+            target=target,
+            client=settings,
+            mode=LoopMode.OPEN,
+            profile=RateProfile.constant(load.rate, load.duration, label="constant"),
+            arrivals=Arrivals(load.arrivals.value),
+            seed=load.seed,
+            workers=n,
+            start_ns=start_ns,
+            drain_s=client.timeout,
+        )
+    else:
+        assert load.users is not None  # noqa: S101 - the plan's validator guarantees it
+        base = WorkerSpec(
+            target=target,
+            client=replace(settings, connections=max(per_worker_conns, 1)),
+            mode=LoopMode.CLOSED,
+            think_s=load.think,
+            duration_s=load.duration,
+            seed=load.seed,
+            workers=n,
+            start_ns=start_ns,
+            drain_s=client.timeout,
+        )
+    specs = []
+    for w in range(n):
+        spec = replace(base, worker=w)
+        if load.mode is Mode.CLOSED:
+            assert load.users is not None  # noqa: S101
+            users = len(range(w, load.users, n))
+            spec = replace(spec, users=users, client=replace(settings, connections=max(users, 1)))
+        specs.append(spec)
+    return specs
+
+
+def _worker_main(
+    spec: WorkerSpec, source: RequestSource, conn: multiprocessing.connection.Connection, stop: MpEvent
+) -> None:
+    # The coordinator owns Ctrl-C: a worker finishes its second and reports when told to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import uvloop
+
+    parent = os.getppid()
+
+    def should_stop() -> bool:
+        # A parent that died (kill -9) leaves us re-parented: stop rather than load on alone.
+        return stop.is_set() or os.getppid() != parent
+
+    def emit(snap: IntervalSnapshot) -> None:
+        try:
+            conn.send(("snap", snap.to_wire()))
+        except (BrokenPipeError, OSError):
+            stop.set()
+
+    try:
+        uvloop.run(run_worker(spec, source, emit, should_stop))
+        conn.send(("done", None))
+    except Exception as exc:  # noqa: BLE001 - reported to the coordinator, which raises it
+        try:
+            conn.send(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
+    finally:
+        conn.close()
+
+
+class _Merger:
+    """Holds each worker's seconds until every live worker has reported that second."""
+
+    def __init__(self, workers: int) -> None:
+        self.pending: dict[int, list[IntervalSnapshot]] = {}
+        self.latest = dict.fromkeys(range(workers), -1)
+        self.live = set(range(workers))
+
+    def add(self, worker: int, snap: IntervalSnapshot) -> None:
+        self.pending.setdefault(snap.index, []).append(snap)
+        self.latest[worker] = max(self.latest[worker], snap.index)
+
+    def done(self, worker: int) -> None:
+        self.live.discard(worker)
+
+    def ready(self, flush_all: bool = False) -> list[IntervalSnapshot]:
+        horizon = min((self.latest[w] for w in self.live), default=None)
+        out = []
+        for index in sorted(self.pending):
+            if flush_all or horizon is None or index <= horizon:
+                out.append(merge_snapshots(self.pending.pop(index)))
+        return out
+
+
+def execute(
+    plan: Plan,
+    run_dir: Path,
+    meta: dict[str, Any],
+    sinks: Sequence[Sink] = (),
+    source_factory: Callable[[], RequestSource] | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> RunOutcome:
+    """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended."""
+    target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
+    check_reachable(target, plan.client.connect_timeout)
+    source = (source_factory or (lambda: FixedSource(request_from_plan(plan))))()
+    log = RunLogWriter(run_dir, meta)
+    ctx = multiprocessing.get_context("fork")
+    stop = ctx.Event()
+    # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide).
+    start_ns = time.monotonic_ns() + 300_000_000 + 20_000_000 * plan.load.workers
+    specs = worker_specs(plan, start_ns)
+    pipes, procs = [], []
+    for spec in specs:
+        parent_end, child_end = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_worker_main,
+            args=(spec, source, child_end, stop),
+            name=f"loadplan-worker-{spec.worker}",
+            daemon=True,
+        )
+        proc.start()
+        child_end.close()
+        pipes.append(parent_end)
+        procs.append(proc)
+
+    interrupts = 0
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        stop.set()
+
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    totals = RunTotals()
+    merger = _Merger(len(specs))
+    owner = {id(p): w for w, p in enumerate(pipes)}
+    errors: list[str] = []
+    stop_reason = "completed"
+    if on_start is not None:
+        on_start()
+
+    def publish(snaps: list[IntervalSnapshot]) -> None:
+        for snap in snaps:
+            log.append(snap)
+            totals.add(snap)
+            for sink in sinks:
+                sink.update(snap, totals)
+
+    try:
+        open_pipes = list(pipes)
+        while open_pipes:
+            if interrupts >= 2:
+                stop_reason = "interrupted (forced)"
+                break
+            for ready in multiprocessing.connection.wait(open_pipes, timeout=0.2):
+                assert isinstance(ready, multiprocessing.connection.Connection)  # noqa: S101
+                worker = owner[id(ready)]
+                try:
+                    kind, payload = ready.recv()
+                except (EOFError, OSError):
+                    kind, payload = "lost", None
+                if kind == "snap":
+                    merger.add(worker, IntervalSnapshot.from_wire(payload))
+                    continue
+                if kind == "error":
+                    errors.append(str(payload))
+                elif kind == "lost":
+                    errors.append(f"worker {worker} exited without reporting")
+                merger.done(worker)
+                open_pipes.remove(ready)
+            publish(merger.ready())
+        publish(merger.ready(flush_all=True))
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+        stop.set()
+        for proc in procs:
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=2)
+        for pipe in pipes:
+            pipe.close()
+    if interrupts and stop_reason == "completed":
+        stop_reason = "interrupted"
+    if errors and not totals.intervals:
+        log.close()
+        raise LoadplanError("; ".join(errors))
+    if errors:
+        stop_reason = f"worker failed: {errors[0]}"
+    summary = totals.summary(meta, complete=stop_reason == "completed", stop_reason=stop_reason)
+    log.finish(summary)
+    return RunOutcome(run_dir, summary, stop_reason)

@@ -1,0 +1,1 @@
+"""When each request is due: rate profiles, arrival processes and the resulting schedule."""

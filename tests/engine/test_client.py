@@ -1,0 +1,100 @@
+"""Each error class, produced for real by a misbehaving server over real sockets."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import uvloop
+
+from loadplan.engine.client import ClientSettings, Target, encode_request
+from loadplan.engine.request import ErrorClass, FixedSource, Request
+from loadplan.engine.worker import WorkerSpec, run_worker
+from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.schedule.stages import RateProfile
+from tests.conftest import StubServer
+
+
+def run_briefly(
+    url: str, rate: float = 40, seconds: float = 1.0, **client: object
+) -> list[IntervalSnapshot]:
+    settings = ClientSettings(
+        connections=16, connect_timeout=1.0, read_timeout=0.5, total_timeout=0.5, **client
+    )  # type: ignore[arg-type]
+    spec = WorkerSpec(
+        target=Target.parse(url),
+        client=settings,
+        profile=RateProfile.constant(rate, seconds),
+        start_ns=time.monotonic_ns() + 50_000_000,
+        drain_s=1.0,
+    )
+    snaps: list[IntervalSnapshot] = []
+    uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), snaps.append, lambda: False))
+    return snaps
+
+
+def errors_of(snaps: list[IntervalSnapshot]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for s in snaps:
+        total.update(s.errors)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("ok", ErrorClass.OK),
+        ("status500", ErrorClass.HTTP_5XX),
+        ("garbage", ErrorClass.PROTOCOL_ERROR),
+        ("reset", ErrorClass.CONNECTION_RESET),
+        ("silent", ErrorClass.TIMEOUT),
+    ],
+    ids=lambda v: str(v),
+)
+def test_each_server_behaviour_gets_its_error_class(
+    stub_server: Callable[..., StubServer], mode: str, expected: ErrorClass
+) -> None:
+    server = stub_server(mode)
+    errors = errors_of(run_briefly(server.url))
+    assert sum(errors.values()) == 40
+    assert errors == {expected.value: 40}
+
+
+def test_closed_port_is_connect_refused(free_port: int) -> None:
+    errors = errors_of(run_briefly(f"http://127.0.0.1:{free_port}"))
+    assert errors == {ErrorClass.CONNECT_REFUSED.value: 40}
+
+
+def test_captured_header_becomes_a_tag(stub_server: Callable[..., StubServer]) -> None:
+    server = stub_server("ok")
+    snaps = run_briefly(server.url, capture_header="X-Cache")
+    tagged = sum(s.tags["x-cache=HIT"].get_total_count() for s in snaps if s.tags)
+    assert tagged == 40
+
+
+def test_latency_is_recorded_for_timeouts_but_not_refusals(free_port: int) -> None:
+    snaps = run_briefly(f"http://127.0.0.1:{free_port}")
+    assert sum(s.latency.get_total_count() for s in snaps) == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "request_", "expected"),
+    [
+        (
+            Target.parse("http://example.test:8080/api/"),
+            Request(target="/search?q=a"),
+            b"GET /api/search?q=a HTTP/1.1\r\nHost: example.test:8080\r\n\r\n",
+        ),
+        (
+            Target.parse("https://example.test"),
+            Request("POST", "/x", (("Content-Type", "application/json"),), b"{}"),
+            b"POST /x HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n{}",
+        ),
+    ],
+    ids=["get-with-base-path", "post-with-body"],
+)
+def test_encode_request(target: Target, request_: Request, expected: bytes) -> None:
+    assert encode_request(target, request_) == expected

@@ -1,0 +1,100 @@
+"""A tiny HTTP/1.1 server with known misbehaviours, run as its own process by the tests.
+
+Modes: ok, freeze (every answer held back during one window), reset (RST on each request),
+garbage (answers that are not HTTP), silent (never answers), status500.
+It prints ``PORT <n>`` when listening. ``GET /__stats`` returns how many requests it has seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import struct
+import time
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Cache: HIT\r\n\r\nok"
+ERR = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail"
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.first: float | None = None
+
+
+class Handler(asyncio.Protocol):
+    def __init__(self, args: argparse.Namespace, stats: Stats) -> None:
+        self.args, self.stats = args, stats
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+            self.handle(head)
+
+    def handle(self, head: bytes) -> None:
+        assert self.transport is not None
+        if head.startswith(b"GET /__stats"):
+            body = json.dumps({"requests": self.stats.requests}).encode()
+            self.transport.write(
+                b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            return
+        now = time.monotonic()
+        self.stats.requests += 1
+        if self.stats.first is None:
+            self.stats.first = now
+        mode = self.args.mode
+        if mode == "ok":
+            self.transport.write(OK)
+        elif mode == "status500":
+            self.transport.write(ERR)
+        elif mode == "garbage":
+            self.transport.write(b"SPEAKING NONSENSE\x00\x01\r\n\r\n")
+        elif mode == "silent":
+            pass
+        elif mode == "reset":
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        elif mode == "freeze":
+            start = self.stats.first + self.args.freeze_at
+            end = start + self.args.freeze_for
+            if start <= now < end:
+                transport = self.transport
+                asyncio.get_running_loop().call_later(
+                    end - now, lambda: transport.is_closing() or transport.write(OK)
+                )
+            else:
+                self.transport.write(OK)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", default="ok")
+    parser.add_argument("--freeze-at", type=float, default=2.0)
+    parser.add_argument("--freeze-for", type=float, default=1.0)
+    args = parser.parse_args()
+    stats = Stats()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096
+    )
+    port = server.sockets[0].getsockname()[1]
+    print(f"PORT {port}", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
