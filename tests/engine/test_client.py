@@ -90,8 +90,10 @@ def test_latency_is_recorded_for_timeouts_but_not_refusals(free_port: int) -> No
         (
             Target.parse("https://example.test"),
             Request("POST", "/x", (("Content-Type", "application/json"),), b"{}"),
-            b"POST /x HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 2\r\n\r\n{}",
+            (
+                b"POST /x HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 2\r\n\r\n{}"
+            ),
         ),
     ],
     ids=["get-with-base-path", "post-with-body"],

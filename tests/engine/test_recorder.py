@@ -12,7 +12,9 @@ def test_latency_from_intended_service_from_sent() -> None:
     rec.due(1)
     rec.dispatched(intended_ns=0, now_ns=2 * MS)
     rec.sent_one()
-    rec.record((), intended_ns=0, sent_ns=300 * MS, done_ns=310 * MS, error=ErrorClass.OK, status=200)
+    rec.record(
+        (), intended_ns=0, sent_ns=300 * MS, done_ns=310 * MS, error=ErrorClass.OK, status=200
+    )
     snap = rec.cut(0, 0.0, 1.0)
     assert snap.latency.get_max_value() // 1000 == 310
     assert snap.service.get_max_value() // 1000 == 10
@@ -33,7 +35,8 @@ def test_tags_errors_and_reset_between_intervals() -> None:
     assert snap.tags["lang=ja"].get_total_count() == 2  # the refusal has no latency
     assert snap.tag_errors == {"lang=ja": 2}
     empty = rec.cut(1, 1.0, 2.0)
-    assert empty.completed == 0 and empty.latency.get_total_count() == 0
+    assert empty.completed == 0
+    assert empty.latency.get_total_count() == 0
 
 
 def test_snapshots_merge_exactly_and_round_trip() -> None:
@@ -47,4 +50,5 @@ def test_snapshots_merge_exactly_and_round_trip() -> None:
     assert total.completed == 250
     assert total.latency.get_total_count() == 250
     assert set(total.tags) == {"w=0", "w=1"}
-    assert total.workers == 2 and total.cpu == 0.5
+    assert total.workers == 2
+    assert total.cpu == 0.5

@@ -68,7 +68,9 @@ def test_missing_url_without_a_file_names_the_option() -> None:
 
 def test_bad_cli_value_names_the_option() -> None:
     with pytest.raises(PlanError, match="--rate -1"):
-        load_plan(None, {("target", "url"): ("--url", "http://x"), ("load", "rate"): ("--rate", -1)})
+        load_plan(
+            None, {("target", "url"): ("--url", "http://x"), ("load", "rate"): ("--rate", -1)}
+        )
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -50,7 +50,9 @@ def test_worker_shares_union_to_the_single_worker_sequence(
 ) -> None:
     profile = RateProfile.constant(1000, 3)
     single_idx, single_off = all_offsets(Schedule(profile, arrivals, seed=11, block=256))
-    parts = [all_offsets(Schedule(profile, arrivals, 11, w, workers, block=256)) for w in range(workers)]
+    parts = [
+        all_offsets(Schedule(profile, arrivals, 11, w, workers, block=256)) for w in range(workers)
+    ]
     idx = np.concatenate([p[0] for p in parts])
     off = np.concatenate([p[1] for p in parts])
     order = np.argsort(idx)

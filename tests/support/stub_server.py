@@ -84,9 +84,7 @@ async def main() -> None:
     args = parser.parse_args()
     stats = Stats()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096
-    )
+    server = await loop.create_server(lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096)
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
     async with server:

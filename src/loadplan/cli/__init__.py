@@ -24,6 +24,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
     @app.command()
     def version() -> None:
         """Print loadplan's version."""
@@ -38,7 +39,7 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning ``LoadplanError`` into one line + exit code."""
+    """Console-script entry point: ``LoadplanError`` becomes one line on stderr and an exit code."""
     app = build_app()
     try:
         # Outside standalone mode, click returns the code of a `typer.Exit` instead of exiting.

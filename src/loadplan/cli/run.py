@@ -18,7 +18,7 @@ EXIT_INTERRUPTED = 130
 
 
 def default_run_dir() -> Path:
-    return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")  # noqa: DTZ005 - local time names local runs
+    return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def run_meta(plan: Plan, plan_path: Path | None) -> dict[str, Any]:
@@ -55,9 +55,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(help="seed for arrivals and workload")] = None,
         method: Annotated[str | None, typer.Option(help="HTTP method")] = None,
         path: Annotated[str | None, typer.Option(help="request path and query")] = None,
-        header: Annotated[
-            list[str] | None, typer.Option(help="'Name: value', repeatable")
-        ] = None,
+        header: Annotated[list[str] | None, typer.Option(help="'Name: value', repeatable")] = None,
         capture_header: Annotated[
             str | None, typer.Option(help="response header to record as a tag")
         ] = None,

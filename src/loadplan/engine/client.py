@@ -193,7 +193,7 @@ class Connection(asyncio.Protocol):
         self.complete = False
         self._captured = b""
         self.sent_ns = self.last_rx_ns = _now()
-        assert self.transport is not None  # noqa: S101 - only idle, connected conns are sent on
+        assert self.transport is not None
         self.transport.write(payload)
 
     def _fail(self, error: ErrorClass) -> None:
@@ -212,7 +212,7 @@ class Connection(asyncio.Protocol):
 
     def _finish(self, error: ErrorClass, status: int) -> None:
         request = self.request
-        assert request is not None  # noqa: S101 - callers check
+        assert request is not None
         self.request = None
         tags = request.tags
         if self._captured:
@@ -406,6 +406,4 @@ class _ResponseConnection(Connection):
         if self.complete and self.request is not None:
             self.complete = False
             parser = self._parser
-            self._pool.response_complete(
-                self, parser.get_status_code(), parser.should_keep_alive()
-            )
+            self._pool.response_complete(self, parser.get_status_code(), parser.should_keep_alive())

@@ -31,7 +31,7 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def load_plan(path: Path | None, overrides: Overrides) -> tuple[Plan, PlanSource | None]:
-    """Validate the file's data with ``overrides`` applied; raise PlanError listing every problem."""
+    """Validate the file's data with ``overrides`` applied; PlanError lists every problem."""
     source = PlanSource.read(path) if path is not None else None
     data: dict[str, Any] = dict(source.data) if source else {}
     for field_path, (_, value) in overrides.items():

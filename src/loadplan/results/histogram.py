@@ -43,7 +43,9 @@ def record_many(hist: HdrHistogram, values_us: npt.ArrayLike) -> int:
     bitlen = np.frexp(masked.astype(np.float64))[1].astype(np.int64)
     bucket = bitlen - hist.unit_magnitude - (hist.sub_bucket_half_count_magnitude + 1)
     sub = values >> (bucket + hist.unit_magnitude)
-    index = ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub - hist.sub_bucket_half_count
+    index = (
+        ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub - hist.sub_bucket_half_count
+    )
     counts = counts_view(hist)
     counts += np.bincount(index, minlength=hist.counts_len)[: hist.counts_len].astype(np.uint64)
     hist.total_count += int(values.size)
@@ -75,7 +77,9 @@ def decode(payload: str) -> HdrHistogram:
     return hist
 
 
-def percentiles_ms(hist: HdrHistogram, quantiles: tuple[float, ...] = (50, 95, 99)) -> dict[str, float]:
+def percentiles_ms(
+    hist: HdrHistogram, quantiles: tuple[float, ...] = (50, 95, 99)
+) -> dict[str, float]:
     """P50/P95/P99/max in milliseconds, for summaries. Empty histograms give an empty dict."""
     if hist.get_total_count() == 0:
         return {}

@@ -1,4 +1,4 @@
-"""The run directory: the only link between a run and its reports (like vegeta's ``attack | report``).
+"""The run directory: the only link between a run and its reports (vegeta's ``attack | report``).
 
 Layout::
 
@@ -174,7 +174,7 @@ def read_hlog(run_dir: Path) -> Iterator[HlogEntry]:
                 continue
             try:
                 hist = decode(parts[3])
-            except Exception:  # noqa: BLE001 - a torn or corrupt payload ends the readable log
+            except Exception:
                 return
             yield HlogEntry(tag, float(parts[0]), float(parts[1]), hist)
 

@@ -9,6 +9,7 @@ summary. A second Ctrl-C stops at once, and the run log still holds every finish
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -68,7 +69,8 @@ def check_reachable(target: Target, timeout_s: float) -> None:
         raise TargetError(msg) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {target.host}:{target.port}?"
+        where = f"{target.host}:{target.port}"
+        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {where}?"
         raise TargetError(msg) from None
 
 
@@ -93,7 +95,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
         capture_header=client.capture_header,
     )
     if load.mode is Mode.OPEN:
-        assert load.rate is not None  # noqa: S101 - the plan's validator guarantees it
+        assert load.rate is not None
         base = WorkerSpec(
             target=target,
             client=settings,
@@ -106,7 +108,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
             drain_s=client.timeout,
         )
     else:
-        assert load.users is not None  # noqa: S101 - the plan's validator guarantees it
+        assert load.users is not None
         base = WorkerSpec(
             target=target,
             client=replace(settings, connections=max(per_worker_conns, 1)),
@@ -122,7 +124,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
     for w in range(n):
         spec = replace(base, worker=w)
         if load.mode is Mode.CLOSED:
-            assert load.users is not None  # noqa: S101
+            assert load.users is not None
             users = len(range(w, load.users, n))
             spec = replace(spec, users=users, client=replace(settings, connections=max(users, 1)))
         specs.append(spec)
@@ -130,7 +132,10 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
 
 
 def _worker_main(
-    spec: WorkerSpec, source: RequestSource, conn: multiprocessing.connection.Connection, stop: MpEvent
+    spec: WorkerSpec,
+    source: RequestSource,
+    conn: multiprocessing.connection.Connection,
+    stop: MpEvent,
 ) -> None:
     # The coordinator owns Ctrl-C: a worker finishes its second and reports when told to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -152,11 +157,9 @@ def _worker_main(
     try:
         uvloop.run(run_worker(spec, source, emit, should_stop))
         conn.send(("done", None))
-    except Exception as exc:  # noqa: BLE001 - reported to the coordinator, which raises it
-        try:
+    except Exception as exc:
+        with contextlib.suppress(OSError):
             conn.send(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
-        except OSError:
-            pass
     finally:
         conn.close()
 
@@ -248,7 +251,7 @@ def execute(
                 stop_reason = "interrupted (forced)"
                 break
             for ready in multiprocessing.connection.wait(open_pipes, timeout=0.2):
-                assert isinstance(ready, multiprocessing.connection.Connection)  # noqa: S101
+                assert isinstance(ready, multiprocessing.connection.Connection)
                 worker = owner[id(ready)]
                 try:
                     kind, payload = ready.recv()

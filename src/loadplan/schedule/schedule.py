@@ -68,7 +68,7 @@ class Schedule:
             yield DueBlock(indices[mine], np.round(seconds * 1e9).astype(np.int64))
 
     def expected_count(self) -> int:
-        """Requests this worker will be due to send (exact for uniform; an expectation for Poisson)."""
+        """Requests this worker will be due to send (exact for uniform; expected for Poisson)."""
         total = self.profile.total_hits
         if self.arrivals is Arrivals.UNIFORM:
             n = int(np.ceil(total))

@@ -63,7 +63,7 @@ class Segment:
         a, r0 = self.slope, self.start
         if abs(a) < 1e-12:
             return h / r0 if r0 > 0 else self.duration
-        # Solve a/2 t^2 + r0 t - h = 0 in its cancellation-free form: t = 2h / (r0 + sqrt(r0^2 + 2ah)).
+        # Solve a/2 t^2 + r0 t - h = 0 in cancellation-free form: t = 2h / (r0 + sqrt(r0^2 + 2ah)).
         disc = max(r0 * r0 + 2 * a * h, 0.0)
         denom = r0 + math.sqrt(disc)
         return min(2 * h / denom, self.duration) if denom > 0 else self.duration
@@ -158,7 +158,7 @@ class RateProfile:
         return self.segments[self._segment_at(t)].label
 
     def times_of_hits(self, h: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """``time_of_hit`` over an array: the schedule's per-block path, one numpy pass per block."""
+        """``time_of_hit`` over an array: the schedule's path, one numpy pass per block."""
         cum = np.asarray(self._cum_hits)
         starts = np.asarray(self._starts)
         r0 = np.array([s.start for s in self.segments])
@@ -171,4 +171,5 @@ class RateProfile:
         denom = r + np.sqrt(np.maximum(r * r + 2 * a * local, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(denom > 0, 2 * local / denom, dur[i])
-        return starts[i] + np.minimum(t, dur[i])
+        out: npt.NDArray[np.float64] = starts[i] + np.minimum(t, dur[i])
+        return out
