@@ -90,16 +90,20 @@ class ClientSettings:
     capture_header: str = ""
 
 
-def encode_request(target: Target, request: Request) -> bytes:
+def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:
+    """The request's bytes on the wire. ``host_header`` lets the pool pass a precomputed value."""
     path = request.target
     if target.base_path and path.startswith("/"):
         path = target.base_path + path
-    head = [f"{request.method} {path} HTTP/1.1\r\nHost: {target.host_header}\r\n"]
-    head.extend(f"{name}: {value}\r\n" for name, value in request.headers)
+    host = host_header or target.host_header
+    if request.headers:
+        extra = "".join(f"{name}: {value}\r\n" for name, value in request.headers)
+    else:
+        extra = ""
     if request.body or request.method in ("POST", "PUT", "PATCH"):
-        head.append(f"Content-Length: {len(request.body)}\r\n")
-    head.append("\r\n")
-    return "".join(head).encode("utf-8") + request.body
+        extra += f"Content-Length: {len(request.body)}\r\n"
+    head = f"{request.method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n"
+    return head.encode() + request.body if request.body else head.encode()
 
 
 def _classify(exc: BaseException) -> ErrorClass:
@@ -126,6 +130,7 @@ class Connection(asyncio.Protocol):
         "bytes_in",
         "complete",
         "intended_ns",
+        "keep_alive",
         "last_rx_ns",
         "request",
         "sent_ns",
@@ -145,6 +150,7 @@ class Connection(asyncio.Protocol):
         self.last_rx_ns = 0
         self.bytes_in = 0
         self.complete = False
+        self.keep_alive = True
 
     # asyncio.Protocol -------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -167,6 +173,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        error_seen = self.request is not None
         if self.request is not None:
             if exc is not None:
                 error = _classify(exc)
@@ -176,11 +183,17 @@ class Connection(asyncio.Protocol):
                 error = ErrorClass.CONNECTION_RESET  # closed before answering
             self._finish(error, 0)
         self._pool.connection_closed(self)
+        if error_seen:
+            self._pool.notify_finished()
 
     # httptools callbacks ----------------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._capture and name.lower() == self._capture:
             self._captured = value
+
+    def on_headers_complete(self) -> None:
+        # httptools answers should_keep_alive() reliably only here, not after the body.
+        self.keep_alive = self._parser.should_keep_alive()
 
     def on_message_complete(self) -> None:
         self.complete = True
@@ -191,6 +204,7 @@ class Connection(asyncio.Protocol):
         self.intended_ns = intended_ns
         self.bytes_in = 0
         self.complete = False
+        self.keep_alive = True
         self._captured = b""
         self.sent_ns = self.last_rx_ns = _now()
         assert self.transport is not None
@@ -199,6 +213,7 @@ class Connection(asyncio.Protocol):
     def _fail(self, error: ErrorClass) -> None:
         if self.request is not None:
             self._finish(error, 0)
+            self._pool.notify_finished()
         self.close()
 
     def abort(self, error: ErrorClass) -> None:
@@ -217,7 +232,7 @@ class Connection(asyncio.Protocol):
         tags = request.tags
         if self._captured:
             tags = (*tags, (self._pool.capture_name, self._captured.decode("latin-1")))
-        self._pool.finished(self, request, tags, error, status)
+        self._pool.finished(self, tags, error, status)
 
 
 class Pool:
@@ -238,6 +253,7 @@ class Pool:
         self.settings = settings
         self.recorder = recorder
         self.loop = loop
+        self.host_header = target.host_header
         self.capture_name = settings.capture_header.lower()
         self.capture_header = self.capture_name.encode("latin-1")
         self.idle: list[Connection] = []
@@ -271,41 +287,43 @@ class Pool:
             self._send(self.idle.pop(), intended_ns, request)
             return
         self.pending.append((intended_ns, request))
-        if self.open_count + self.opening < self.settings.connections:
+        # One connection attempt per waiting request at most: a burst of due requests at start
+        # (or after a stall) must not open the whole pool at once.
+        if len(self.pending) > self.opening and (
+            self.open_count + self.opening < self.settings.connections
+        ):
             self._open()
 
     def _send(self, conn: Connection, intended_ns: int, request: Request) -> None:
-        conn.send(request, encode_request(self.target, request), intended_ns)
+        conn.send(request, encode_request(self.target, request, self.host_header), intended_ns)
         self.busy.add(conn)
         self.recorder.sent_one()
         if len(self.busy) > self.inflight_max:
             self.inflight_max = len(self.busy)
 
     def finished(
-        self,
-        conn: Connection,
-        request: Request,
-        tags: tuple[tuple[str, str], ...],
-        error: ErrorClass,
-        status: int,
+        self, conn: Connection, tags: tuple[tuple[str, str], ...], error: ErrorClass, status: int
     ) -> None:
         self.busy.discard(conn)
         self.recorder.record(
             tags, conn.intended_ns, conn.sent_ns, _now(), error, status, conn.bytes_in
         )
+
+    def notify_finished(self) -> None:
+        """Tell the closed-loop driver a user is free; after the connection is settled."""
         if self.on_finished is not None:
             self.on_finished()
 
-    def response_complete(self, conn: Connection, status: int, keep_alive: bool) -> None:
+    def response_complete(self, conn: Connection, status: int) -> None:
         conn._finish(ErrorClass.for_status(status), status)
-        if not keep_alive:
+        if not conn.keep_alive:
             conn.close()
-            return
-        if self.pending:
+        elif self.pending:
             intended, request = self.pending.popleft()
             self._send(conn, intended, request)
         else:
             self.idle.append(conn)
+        self.notify_finished()
 
     def connection_closed(self, conn: Connection) -> None:
         self.busy.discard(conn)
@@ -324,16 +342,7 @@ class Pool:
     async def _connect(self) -> None:
         started = _now()
         try:
-            _, conn = await asyncio.wait_for(
-                self.loop.create_connection(
-                    lambda: _ResponseConnection(self),
-                    self.target.host,
-                    self.target.port,
-                    ssl=self._ssl,
-                    server_hostname=self.target.host if self._ssl else None,
-                ),
-                timeout=self.settings.connect_timeout,
-            )
+            conn = await self._connect_one()
         except (OSError, TimeoutError, ssl.SSLError) as exc:
             self.opening -= 1
             self._connect_failed(_classify(exc), started)
@@ -353,10 +362,38 @@ class Pool:
             intended, request = self.pending.popleft()
             self.recorder.sent_one()
             self.recorder.record(request.tags, intended, started_ns, _now(), error)
-            if self.on_finished is not None:
-                self.on_finished()
+            self.notify_finished()
         if self.pending and self.open_count + self.opening < self.settings.connections:
             self._open()
+
+    async def warm_up(self, n: int) -> None:
+        """Open up to ``n`` connections before the run starts, as wrk does, so the first second
+        measures the target rather than TCP handshakes. Failures are left for the run to count."""
+        n = min(n, self.settings.connections) - self.open_count - self.opening
+        if n <= 0:
+            return
+        self.opening += n
+        results = await asyncio.gather(
+            *(self._connect_one() for _ in range(n)), return_exceptions=True
+        )
+        self.opening -= n
+        for result in results:
+            if isinstance(result, Connection):
+                self.open_count += 1
+                self.idle.append(result)
+
+    async def _connect_one(self) -> Connection:
+        _, conn = await asyncio.wait_for(
+            self.loop.create_connection(
+                lambda: _ResponseConnection(self),
+                self.target.host,
+                self.target.port,
+                ssl=self._ssl,
+                server_hostname=self.target.host if self._ssl else None,
+            ),
+            timeout=self.settings.connect_timeout,
+        )
+        return conn
 
     # timeouts ---------------------------------------------------------------------------------
     def start_sweeper(self, every_s: float = 0.05) -> None:
@@ -405,5 +442,4 @@ class _ResponseConnection(Connection):
         super().data_received(data)
         if self.complete and self.request is not None:
             self.complete = False
-            parser = self._parser
-            self._pool.response_complete(self, parser.get_status_code(), parser.should_keep_alive())
+            self._pool.response_complete(self, self._parser.get_status_code())

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from array import array
 
+from hdrh.histogram import HdrHistogram
+
 from loadplan.engine.request import ErrorClass, Tags
 from loadplan.results.histogram import new_histogram, record_many
 from loadplan.results.snapshot import IntervalSnapshot, tag_key
@@ -40,8 +42,13 @@ class Recorder:
 
     __slots__ = (
         "_bytes",
+        "_clamped",
         "_due",
         "_errors",
+        "_hist_lag",
+        "_hist_latency",
+        "_hist_service",
+        "_hist_tags",
         "_lag",
         "_latency",
         "_sent",
@@ -55,16 +62,40 @@ class Recorder:
         self._reset()
 
     def _reset(self) -> None:
-        self._latency = array("q")
-        self._service = array("q")
-        self._lag = array("q")
-        self._tags: dict[Tags, array[int]] = {}
+        self._hist_latency = new_histogram()
+        self._hist_service = new_histogram()
+        self._hist_lag = new_histogram()
+        self._hist_tags: dict[Tags, HdrHistogram] = {}
+        self._clamped = 0
+        self._clear_buffers()
         self._tag_errors: dict[Tags, int] = {}
         self._errors: dict[ErrorClass, int] = {}
         self._statuses: dict[int, int] = {}
         self._bytes = 0
         self._due = 0
         self._sent = 0
+
+    def _clear_buffers(self) -> None:
+        self._latency = array("q")
+        self._service = array("q")
+        self._lag = array("q")
+        self._tags: dict[Tags, array[int]] = {}
+
+    def flush(self) -> None:
+        """Move buffered values into this interval's histograms.
+
+        The worker calls this several times a second so each pass is small: one big pass at the
+        interval's end would pause the pacer for milliseconds at high rates.
+        """
+        self._clamped += record_many(self._hist_latency, self._latency)
+        self._clamped += record_many(self._hist_service, self._service)
+        record_many(self._hist_lag, self._lag)
+        for key, values in self._tags.items():
+            hist = self._hist_tags.get(key)
+            if hist is None:
+                hist = self._hist_tags[key] = new_histogram()
+            record_many(hist, values)
+        self._clear_buffers()
 
     def due(self, n: int) -> None:
         """``n`` requests fell due (the offered load), whether or not they could be sent."""
@@ -121,15 +152,7 @@ class Recorder:
         cpu: float = 0.0,
     ) -> IntervalSnapshot:
         """Close the interval: build its histograms and start an empty one."""
-        latency, service, lag = new_histogram(), new_histogram(), new_histogram()
-        clamped = record_many(latency, self._latency)
-        clamped += record_many(service, self._service)
-        record_many(lag, self._lag)
-        tags = {}
-        for key, values in self._tags.items():
-            hist = new_histogram()
-            record_many(hist, values)
-            tags[tag_key(key)] = hist
+        self.flush()
         tag_errors = {tag_key(k): v for k, v in self._tag_errors.items()}
         snap = IntervalSnapshot(
             index=index,
@@ -142,15 +165,15 @@ class Recorder:
             errors={e.value: n for e, n in self._errors.items()},
             statuses=dict(self._statuses),
             bytes_in=self._bytes,
-            latency=latency,
-            service=service,
-            lag=lag,
-            tags=tags,
+            latency=self._hist_latency,
+            service=self._hist_service,
+            lag=self._hist_lag,
+            tags={tag_key(k): h for k, h in self._hist_tags.items()},
             tag_errors=tag_errors,
             inflight_max=inflight_max,
             backlog=backlog,
             cpu=cpu,
-            clamped=clamped,
+            clamped=self._clamped,
         )
         self._reset()
         return snap

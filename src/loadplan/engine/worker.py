@@ -25,6 +25,8 @@ from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.schedule import Schedule
 from loadplan.schedule.stages import RateProfile
 
+FLUSH_EVERY_NS = 100_000_000
+
 
 class LoopMode(enum.StrEnum):
     OPEN = "open"
@@ -49,6 +51,7 @@ class WorkerSpec:
         workers: how many workers share the run.
         start_ns: monotonic time of the run's start, shared by all workers so intervals align.
         drain_s: after the schedule ends, how long to wait for answers still in flight.
+        warm_connections: connections opened before the start (closed loop: one per user).
     """
 
     target: Target
@@ -64,6 +67,7 @@ class WorkerSpec:
     workers: int = 1
     start_ns: int = 0
     drain_s: float = 5.0
+    warm_connections: int = 16
 
     @property
     def length_s(self) -> float:
@@ -116,7 +120,12 @@ async def run_worker(
         await clock.sleep_until(spec.start_ns)
         cpu.read()
         while True:
-            await clock.sleep_until(spec.start_ns + (next_index + 1) * 1_000_000_000)
+            boundary = spec.start_ns + (next_index + 1) * 1_000_000_000
+            # Fill the histograms a slice at a time, so no single pause holds up the pacer.
+            while clock.now_ns() < boundary - FLUSH_EVERY_NS:
+                await clock.sleep_until(min(boundary, clock.now_ns() + FLUSH_EVERY_NS))
+                recorder.flush()
+            await clock.sleep_until(boundary)
             cut(next_index, next_index + 1.0)
             next_index += 1
 
@@ -128,6 +137,7 @@ async def run_worker(
             await asyncio.sleep(0.05)
 
     pool.start_sweeper()
+    await pool.warm_up(spec.warm_connections)
     tick = loop.create_task(ticker())
     watcher = loop.create_task(watch_stop())
     try:

@@ -126,7 +126,12 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
         if load.mode is Mode.CLOSED:
             assert load.users is not None
             users = len(range(w, load.users, n))
-            spec = replace(spec, users=users, client=replace(settings, connections=max(users, 1)))
+            spec = replace(
+                spec,
+                users=users,
+                client=replace(settings, connections=max(users, 1)),
+                warm_connections=users,
+            )
         specs.append(spec)
     return specs
 
