@@ -32,9 +32,11 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import demo as demo_cli
     from loadplan.cli import run as run_cli
 
     run_cli.register(app)
+    demo_cli.register(app)
     return app
 
 

