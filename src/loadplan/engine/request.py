@@ -43,7 +43,8 @@ class Request:
 
     Attributes:
         method: HTTP method, upper case.
-        target: the request-target: path plus the already percent-encoded query, e.g. ``/search?q=a``.
+        target: the request-target: path plus the already percent-encoded query,
+            e.g. ``/search?q=a``.
         headers: extra headers; Host, Content-Length and Connection are added by the client.
         body: request body, empty for none.
         tags: (name, value) pairs the results are split by, e.g. ``(("lang", "ja"),)``.
@@ -61,7 +62,8 @@ class Outcome:
     """What one request did, with the three timestamps the recorder needs.
 
     Attributes:
-        intended_ns: when the schedule said to send it (open loop) or when it was sent (closed loop).
+        intended_ns: when the schedule said to send it (open loop), or when it was sent (closed
+            loop).
         sent_ns: when its first byte was written.
         done_ns: when its last byte arrived, or when it failed.
         error: how it ended.
