@@ -24,6 +24,10 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    from loadplan.cli import target as target_cli
+
+    target_cli.register(app)
+
     @app.command()
     def version() -> None:
         """Print loadplan's version."""
@@ -35,7 +39,7 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning ``LoadplanError`` into one line + exit code."""
+    """Console-script entry point: run the app; a ``LoadplanError`` becomes one line + exit code."""
     app = build_app()
     try:
         app(args=argv, standalone_mode=False)
