@@ -29,7 +29,7 @@ import numpy as np
 
 from loadplan.workload.vocab import SCRIPTS, SPACELESS, Vocabulary, vocabulary
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 """Bump when generation changes, so indexes built by older code are rebuilt, not reused."""
 
 _SENTENCE_END = {"hi": "।", "zh": "。", "ja": "。"}
