@@ -158,7 +158,7 @@ def create_app(parts: AppParts) -> Starlette:
     middleware = [Middleware(_MetricsMiddleware, metrics=metrics)]
     if parts.dice is not None and parts.dice.config.active:
         middleware.append(Middleware(FaultMiddleware, dice=parts.dice, on_fault=metrics.fault))
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/search", search, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -169,6 +169,9 @@ def create_app(parts: AppParts) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
+    # An API answers the path it was asked: /search/ is unknown (404), not a redirect to /search.
+    app.router.redirect_slashes = False
+    return app
 
 
 def _query_runner(
@@ -208,7 +211,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = f"no route {request.url.path}; try /search, /healthz or /metrics"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allow = (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(sorted(m.strip() for m in allow.split(",") if m.strip()))
         message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
     else:
         message = exc.detail

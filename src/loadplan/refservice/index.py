@@ -239,7 +239,7 @@ class SearchIndex:
             f" rank FROM {table} WHERE {where} ORDER BY rank LIMIT ?",
             [*params, limit],
         ).fetchall()
-        hits = tuple(Hit(id=r[0], title=r[1], snippet=r[2], score=round(-r[3], 4)) for r in rows)
+        hits = tuple(Hit(id=r[0], title=r[1], snippet=r[2], score=_score(r[3])) for r in rows)
         return SearchResult(total=total, hits=hits)
 
     def _search_short(self, lang: str, terms: list[str], limit: int) -> SearchResult:
@@ -270,11 +270,20 @@ class SearchIndex:
                 id=rowid,
                 title=texts[rowid][0],
                 snippet=_cut(texts[rowid][1], max(terms, key=len)),
-                score=round(-rank, 4),
+                score=_score(rank),
             )
             for rowid, rank in ranked
         )
         return SearchResult(total=total, hits=hits)
+
+
+def _score(rank: float) -> float:
+    """BM25 with the sign flipped (FTS5 ranks best-first by ascending negative score).
+
+    Six significant digits, not fixed decimals: a term in most documents has an IDF near zero
+    and would round to 0.0.
+    """
+    return float(f"{-rank:.6g}")
 
 
 def _table(lang: str) -> str:
