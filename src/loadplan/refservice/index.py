@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -161,6 +162,13 @@ def build(path: Path, spec: CorpusSpec, docs: Iterable[Document] | None = None) 
     finally:
         conn.close()
     os.replace(tmp, path)
+
+
+def build_main(path: Path, spec: CorpusSpec) -> None:
+    """``build`` as the entry point of a child process (kept here: the child imports only this)."""
+    # The parent decides when to stop; Ctrl-C reaches the whole process group, so ignore it here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    build(path, spec)
 
 
 class SearchIndex:

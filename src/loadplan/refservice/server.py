@@ -38,7 +38,7 @@ from loadplan.refservice.faults import FaultDice
 from loadplan.refservice.index import (
     INDEX_FILE,
     SearchIndex,
-    build,
+    build_main,
     index_fingerprint,
     stored_fingerprint,
 )
@@ -101,7 +101,7 @@ def _build_in_child(path: Path, spec: CorpusSpec) -> None:
         msg = f"--data-dir {path.parent}: not writable; pick a writable dir"
         raise ServiceStartError(msg)
     proc = multiprocessing.get_context("spawn").Process(
-        target=_build_main, args=(path, spec), name="loadplan-target-build"
+        target=build_main, args=(path, spec), name="loadplan-target-build"
     )
     proc.start()
     try:
@@ -116,12 +116,6 @@ def _build_in_child(path: Path, spec: CorpusSpec) -> None:
     if code != 0:
         msg = f"index build for {path} failed with code {code} (see above); check disk and --docs"
         raise ServiceStartError(msg)
-
-
-def _build_main(path: Path, spec: CorpusSpec) -> None:
-    # The parent decides when to stop; Ctrl-C reaches the whole process group, so ignore it here.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    build(path, spec)
 
 
 def make_parts(config: ServiceConfig, index_path: Path, worker: int = 0) -> AppParts:
