@@ -77,7 +77,9 @@ def _in_script(word: str, script: str) -> bool:
     prefixes = _SCRIPT_PREFIXES[script]
     for ch in word:
         name = unicodedata.name(ch, "")
-        if not name.startswith(prefixes):
+        # The name alone is not enough: ARABIC-INDIC DIGIT ONE, DEVANAGARI DIGIT TWO, KATAKANA
+        # MIDDLE DOT and ARABIC PLACE OF SAJDAH are named after their script too.
+        if not name.startswith(prefixes) or unicodedata.category(ch)[0] not in "LM":
             # Combining marks (Devanagari vowel signs, Arabic harakat) are named after the script
             # too; anything else (digits, punctuation, emoji, another script) disqualifies the word.
             return False

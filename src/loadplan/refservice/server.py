@@ -1,0 +1,279 @@
+"""Running the reference service: index on disk, listening socket, uvicorn, clean stop.
+
+``serve(config)`` blocks until SIGTERM or SIGINT and is what ``loadplan target serve`` calls
+(``background.py`` runs the same service on a thread or as a subprocess). The socket is bound
+before uvicorn starts, so ``port=0`` works and the ready line carries the real port.
+
+The ready line is the contract for programs that start the service as a subprocess: wait for a
+stdout line starting with ``READY_PREFIX``; the rest of the line is the base URL::
+
+    loadplan target: ready at http://127.0.0.1:8080
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TextIO
+
+import uvicorn
+
+from loadplan.refservice.app import AppParts, create_app
+from loadplan.refservice.cache import Cache, LruCache, NullCache
+from loadplan.refservice.config import ServiceConfig
+from loadplan.refservice.corpus import CorpusSpec
+from loadplan.refservice.errors import ServiceStartError
+from loadplan.refservice.faults import FaultDice
+from loadplan.refservice.index import (
+    INDEX_FILE,
+    SearchIndex,
+    build_main,
+    index_fingerprint,
+    stored_fingerprint,
+)
+from loadplan.refservice.metrics import ServiceMetrics
+
+READY_PREFIX = "loadplan target: ready at "
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedIndex:
+    """An index file ready to open, and how it came to be.
+
+    Attributes:
+        path: the index file.
+        built: True if built now, False if reused from the data dir.
+        seconds: time taken to build or to check for reuse.
+        temp_dir: a directory to delete at exit (None when the index lives in a data dir).
+    """
+
+    path: Path
+    built: bool
+    seconds: float
+    temp_dir: Path | None = None
+
+    def cleanup(self) -> None:
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def prepare_index(config: ServiceConfig) -> PreparedIndex:
+    """Reuse the index in ``config.data_dir`` if its fingerprint matches, else build one."""
+    started = time.perf_counter()
+    spec = config.corpus()
+    temp_dir = None
+    if config.data_dir is None:
+        temp_dir = Path(tempfile.mkdtemp(prefix="loadplan-target-"))
+        directory = temp_dir
+    else:
+        directory = config.data_dir
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"--data-dir {directory}: cannot create it ({exc.strerror}); pick a writable dir"
+            raise ServiceStartError(msg) from None
+    path = directory / INDEX_FILE
+    if stored_fingerprint(path) == index_fingerprint(spec):
+        return PreparedIndex(path, False, time.perf_counter() - started, temp_dir)
+    _build_in_child(path, spec)
+    return PreparedIndex(path, True, time.perf_counter() - started, temp_dir)
+
+
+def _build_in_child(path: Path, spec: CorpusSpec) -> None:
+    """Build the index in a child process.
+
+    Generating the corpus loads every language's wordfreq table: about 500 MB resident that the
+    serving process would otherwise keep (measured: 563 MB after a build in-process, 60 MB when
+    reusing the index). A child returns all of it to the system when it exits.
+    """
+    if not os.access(path.parent, os.W_OK):
+        msg = f"--data-dir {path.parent}: not writable; pick a writable dir"
+        raise ServiceStartError(msg)
+    proc = multiprocessing.get_context("spawn").Process(
+        target=build_main, args=(path, spec), name="loadplan-target-build"
+    )
+    proc.start()
+    try:
+        proc.join()
+    except BaseException:
+        proc.terminate()  # a stop signal while building: abandon the build
+        proc.join()
+        raise
+    finally:
+        code = proc.exitcode
+        proc.close()
+    if code != 0:
+        msg = f"index build for {path} failed with code {code} (see above); check disk and --docs"
+        raise ServiceStartError(msg)
+
+
+def make_parts(config: ServiceConfig, index_path: Path, worker: int = 0) -> AppParts:
+    """Open the index and the cache and make the metrics: everything one app process needs."""
+    index = SearchIndex(index_path)
+    cache: Cache
+    if config.cache.kind == "redis" and config.cache.url:
+        from loadplan.refservice.redis_cache import RedisCache
+
+        cache = RedisCache(config.cache.url, config.cache.ttl, namespace=index.fingerprint)
+    elif config.cache.kind == "lru":
+        cache = LruCache(config.cache.size, config.cache.ttl)
+    else:
+        cache = NullCache()
+    return AppParts(
+        config=config,
+        index=index,
+        cache=cache,
+        metrics=ServiceMetrics(index.counts),
+        # Each worker rolls its own dice: the same stream in every process would fail in step.
+        dice=FaultDice(config.faults, seed=config.seed + worker),
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on host:port (port 0: any free one)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        msg = f"--host {host}: cannot resolve or use it ({exc}); use e.g. 127.0.0.1"
+        raise ServiceStartError(msg) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        msg = (
+            f"--host {host} --port {port}: cannot listen ({exc.strerror}); "
+            "pick another --port, or --port 0 for any free one"
+        )
+        raise ServiceStartError(msg) from None
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class ReadyServer(uvicorn.Server):
+    """uvicorn's Server, calling ``on_ready`` once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_ready()
+
+
+def uvicorn_config(parts: AppParts, *, quiet_logging: bool = False) -> uvicorn.Config:
+    """uvloop + httptools, no access log (it would cost more than a cache hit)."""
+    return uvicorn.Config(
+        create_app(parts),
+        loop="uvloop",
+        http="httptools",
+        ws="none",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+        log_config=None if quiet_logging else uvicorn.config.LOGGING_CONFIG,
+    )
+
+
+class _Stop(BaseException):
+    """Raised by the signal handler while starting, to abandon the build and exit cleanly."""
+
+
+class StopSignals:
+    """SIGTERM/SIGINT handling for a blocking serve, installed only while it runs.
+
+    Before serving, a signal abandons the start (raises ``_Stop``). While uvicorn serves it owns
+    the signals and shuts down gracefully; afterwards it re-raises the signal it caught, which
+    lands here and is only recorded, so the process exits 0 instead of dying by the signal.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.serving = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]  # what signal.signal returned
+        return isinstance(exc, _Stop)
+
+    def _handle(self, sig: int, frame: FrameType | None) -> None:
+        self.received = sig
+        if not self.serving:
+            raise _Stop
+
+
+def serve(config: ServiceConfig, out: TextIO | None = None) -> None:
+    """Run the service until SIGTERM or SIGINT, printing progress and the ready line to ``out``.
+
+    Raises ServiceStartError (one line) if it cannot start: Redis unreachable, port taken.
+    """
+    stream = out if out is not None else sys.stdout
+
+    def say(line: str) -> None:
+        print(f"loadplan target: {line}", file=stream, flush=True)
+
+    with StopSignals() as signals:
+        if config.cache.kind == "redis" and config.cache.url:
+            from loadplan.refservice.redis_cache import check_reachable
+
+            check_reachable(config.cache.url)
+        prepared = prepare_index(config)
+        try:
+            how = "built" if prepared.built else "reused"
+            say(f"index {how} in {prepared.seconds:.2f} s: {prepared.path}")
+            sock = bind_socket(config.host, config.port)
+            url = url_of(sock)
+            say(
+                f"{config.docs} documents in {len(config.languages)} languages; "
+                f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
+                f"workers {config.workers}"
+            )
+            say(f"url {url}")
+            signals.serving = True
+            if config.workers == 1:
+                server = ReadyServer(
+                    uvicorn_config(make_parts(config, prepared.path)),
+                    on_ready=lambda: say(f"ready at {url}"),
+                )
+                server.run(sockets=[sock])
+            else:
+                from loadplan.refservice.workers import run_workers
+
+                run_workers(config, prepared.path, sock, lambda: say(f"ready at {url}"), signals)
+            sock.close()
+        finally:
+            prepared.cleanup()
+        name = signal.Signals(signals.received).name if signals.received else "shutdown"
+        say(f"stopped ({name})")
