@@ -1,7 +1,8 @@
 """Time as a parameter.
 
-The schedule, the engine and the live view take a ``Clock`` rather than reading the wall clock, so
-tests step a ``FakeClock`` instead of sleeping (the way rich's ``Progress(get_time=...)`` is tested).
+The schedule, the engine and the live view take a ``Clock`` rather than reading the wall clock,
+so tests step a ``FakeClock`` instead of sleeping (the way rich's ``Progress(get_time=...)`` is
+tested).
 The recorder takes no clock at all: callers pass it timestamps.
 """
 

@@ -1,4 +1,4 @@
-"""Durations as people write them: ``250ms``, ``30s``, ``5m``, ``2h``, ``1h30m``, or bare seconds."""
+"""Durations as people write them: ``250ms``, ``30s``, ``5m``, ``2h``, ``1h30m`` or bare seconds."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import sys
 import click
 import typer
 
+from loadplan.cli import workload as workload_cli
 from loadplan.errors import LoadplanError
 
 
@@ -24,6 +25,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
     @app.command()
     def version() -> None:
         """Print loadplan's version."""
@@ -31,11 +33,12 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    workload_cli.register(app)
     return app
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning ``LoadplanError`` into one line + exit code."""
+    """Console-script entry point: run the app; a ``LoadplanError`` becomes lines + an exit code."""
     app = build_app()
     try:
         app(args=argv, standalone_mode=False)
@@ -43,11 +46,17 @@ def main(argv: list[str] | None = None) -> None:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"loadplan: error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    # typer >= 0.20 vendors click: its usage errors are typer.TyperException subclasses, not
+    # click.ClickException, so both families are caught (usage errors keep exit code 2).
+    except (click.exceptions.Abort, typer.Abort):
         print("loadplan: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except (click.ClickException, typer.TyperException) as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"loadplan: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)

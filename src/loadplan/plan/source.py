@@ -22,7 +22,9 @@ from loadplan.errors import PlanError
 FieldPath = tuple[str | int, ...]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
 
 
 def _split_key(dotted: str) -> tuple[str, ...]:
@@ -81,7 +83,7 @@ class PlanSource:
         return f"{self.name}:{line}" if line else self.name
 
     def problems(self, error: ValidationError, prefix: FieldPath = ()) -> PlanError:
-        """Turn a pydantic ValidationError into a PlanError with one ``file:line field: why`` per problem."""
+        """A PlanError from a pydantic ValidationError: one ``file:line field: why`` per problem."""
         return PlanError(describe_validation_error(error, self, prefix))
 
 
