@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
-from loadplan.workload.template import RequestTemplate, compile_text
+from loadplan.workload.template import PercentEncoder, RequestTemplate, compile_text
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,11 @@ ROW = {"query": "a b/c&d=é", "lang": "fr", "target": "/recorded?q=x%20y", "meth
             RequestTemplate.build("GET", "/s/{lang}/{query}"),
             ("GET", "/s/fr/a%20b/c%26d%3D%C3%A9", (), b""),
             id="path-values-keep-slash",
+        ),
+        pytest.param(
+            RequestTemplate.build("GET", "/búsqueda/{lang} x?a=%20"),
+            ("GET", "/b%C3%BAsqueda/fr%20x?a=%20", (), b""),
+            id="path-literals-encoded-escapes-kept",
         ),
         pytest.param(
             RequestTemplate.build("GET", "/s?fixed=1", {"q": "{query}"}),
@@ -108,3 +114,15 @@ def test_json_body() -> None:
 
 def test_fields_of_a_recorded_template() -> None:
     assert RequestTemplate.build("{method}", None).fields == {"method", "target"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hello world", "東京 a/b", "مرحبا بالعالم", "नमस्ते", "😀 x~y_z.-", "a&b=c?d#e%f+g", "", "Ünï"],
+    ids=["ascii", "cjk", "arabic", "devanagari", "emoji", "reserved", "empty", "latin1"],
+)
+@pytest.mark.parametrize("safe", ["", "/"], ids=["value", "path"])
+def test_percent_encoder_matches_urllib_quote(value: str, safe: str) -> None:
+    encoder = PercentEncoder(safe)
+    assert encoder(value) == quote(value, safe=safe)
+    assert encoder(value) == quote(value, safe=safe), "and again, from its memo"

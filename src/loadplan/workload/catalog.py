@@ -11,6 +11,7 @@ A language mix sets each language's share of traffic; inside a language, the pop
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -96,13 +97,13 @@ class _NoRows:
 @dataclass(frozen=True, slots=True, eq=False)
 class _PoolRows:
     pools: tuple[QueryPool, ...]
-    starts: npt.NDArray[np.int64]
+    starts: tuple[int, ...]
     columns: frozenset[str] = frozenset({"query", "lang"})
 
     def row(self, item: int) -> dict[str, str]:
-        k = int(np.searchsorted(self.starts, item, side="right")) - 1
+        k = bisect.bisect_right(self.starts, item) - 1
         pool = self.pools[k]
-        return {"query": pool.text(item - int(self.starts[k])), "lang": pool.lang}
+        return {"query": pool.text(item - self.starts[k]), "lang": pool.lang}
 
     def query_lengths(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         terms = np.concatenate([p.term_counts() for p in self.pools])
@@ -165,7 +166,7 @@ def pool_catalog(
         langs=tuple(p.lang for p in pools),
         lang_of=np.repeat(np.arange(len(pools), dtype=np.int16), sizes),
         bucket_of=np.concatenate(buckets),
-        rows=_PoolRows(tuple(pools), np.cumsum([0, *sizes[:-1]], dtype=np.int64)),
+        rows=_PoolRows(tuple(pools), tuple(np.cumsum([0, *sizes[:-1]]).tolist())),
         exponents=tuple(exponents),
     )
 

@@ -31,6 +31,7 @@ BLOCK_SIZE = 4096
 _SAMPLE_STREAM = 1  # spawn_key prefix; pools use 0, so the streams never coincide
 _KEPT_BLOCKS = 4
 _KEPT_REQUESTS = 65_536
+"""At most this many Requests are kept (tens of MB): those of the most popular items."""
 
 
 class RequestSampler:
@@ -60,7 +61,14 @@ class RequestSampler:
         cdf = np.cumsum(catalog.probs)
         self._cdf = cdf / cdf[-1]
         self._tags = catalog.tag_table()
-        self._tag_code = (catalog.lang_of.astype(np.int64) + 1) * 4 + catalog.bucket_of + 1
+        codes = (catalog.lang_of.astype(np.int64) + 1) * 4 + catalog.bucket_of + 1
+        self._tag_code: list[int] = codes.tolist()
+        # Keep the Requests of the most popular items only: they are the ones that repeat.
+        if len(catalog.probs) > _KEPT_REQUESTS:
+            floor = np.partition(catalog.probs, -_KEPT_REQUESTS)[-_KEPT_REQUESTS]
+            self._keep = catalog.probs > floor
+        else:
+            self._keep = np.ones(len(catalog.probs), dtype=bool)
         self._blocks: dict[int, npt.NDArray[np.int64]] = {}
         self._requests: dict[int, Request] = {}
         self.warnings: tuple[str, ...] = tuple(warnings)
@@ -73,6 +81,10 @@ class RequestSampler:
     @property
     def catalog(self) -> Catalog:
         return self._catalog
+
+    @property
+    def template(self) -> RequestTemplate:
+        return self._template
 
     @property
     def length(self) -> int | None:
@@ -126,9 +138,9 @@ class RequestSampler:
         request = self._requests.get(item)
         if request is None:
             method, target, headers, body = self._template.render(self._catalog.rows.row(item))
-            tags: Tags = self._tags[int(self._tag_code[item])]
+            tags: Tags = self._tags[self._tag_code[item]]
             request = Request(method=method, target=target, headers=headers, body=body, tags=tags)
-            if len(self._requests) < _KEPT_REQUESTS:
+            if self._keep[item]:
                 self._requests[item] = request
         return request
 
@@ -142,7 +154,12 @@ class RequestSampler:
         if first >= stop:
             return []
         items = self.indices(first, stop)[::workers]
-        return [self.item_request(item) for item in items.tolist()]
+        kept = self._requests.get
+        out = []
+        for item in items.tolist():
+            request = kept(item)
+            out.append(request if request is not None else self.item_request(item))
+        return out
 
     def describe(
         self, cache_sizes: Sequence[int] = DEFAULT_CACHE_SIZES, examples: int = 5

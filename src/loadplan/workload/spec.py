@@ -33,7 +33,9 @@ built-in source uses ``DEFAULT_MIX`` and a file uses its own rows' languages.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -76,18 +78,20 @@ from loadplan.workload.template import RequestTemplate, compile_text
 from loadplan.workload.vocab import check_language
 from loadplan.workload.zipf import RankModel
 
-DEFAULT_MIX: dict[str, float] = {
-    "en": 0.40,
-    "es": 0.10,
-    "ru": 0.08,
-    "de": 0.08,
-    "fr": 0.07,
-    "zh": 0.07,
-    "ja": 0.06,
-    "pt": 0.06,
-    "ar": 0.04,
-    "hi": 0.04,
-}
+DEFAULT_MIX: Mapping[str, float] = MappingProxyType(
+    {
+        "en": 0.40,
+        "es": 0.10,
+        "ru": 0.08,
+        "de": 0.08,
+        "fr": 0.07,
+        "zh": 0.07,
+        "ja": 0.06,
+        "pt": 0.06,
+        "ar": 0.04,
+        "hi": 0.04,
+    }
+)
 """The built-in source's language mix when the plan gives none (roughly web-content shares)."""
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -30,8 +30,34 @@ def _identity(value: str) -> str:
     return value
 
 
-def _path_value(value: str) -> str:
-    return quote(value, safe="/")
+class PercentEncoder(dict[int, str]):
+    """``urllib.parse.quote(value, safe=safe)``, about four times faster on short strings.
+
+    ``quote`` encodes to bytes and maps every byte in Python. Here ``str.translate`` maps each
+    character through this dict (a C loop), and a character's escape (its UTF-8 bytes as ``%XX``)
+    is computed the first time it is seen. The dict only grows with the distinct characters of
+    the text it encodes (a few thousand for CJK), so each template keeps its own.
+
+    Example::
+
+        PercentEncoder()("東京 a/b")   # '%E6%9D%B1%E4%BA%AC%20a%2Fb'
+    """
+
+    def __init__(self, safe: str = "") -> None:
+        super().__init__()
+        self.safe = frozenset(_ALWAYS_SAFE + safe)
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        escape = char if char in self.safe else "".join(f"%{b:02X}" for b in char.encode())
+        self[code] = escape
+        return escape
+
+    def __call__(self, value: str) -> str:
+        return value.translate(self)
+
+
+_ALWAYS_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +78,14 @@ class Text:
 
     def render(self, row: Row, encode: Callable[[str], str] = _identity) -> str:
         """The string with each placeholder replaced by ``encode(row[name])``."""
+        parts = self.parts
+        # Most template strings are one literal ("GET") or one placeholder ("{query}"); the
+        # renderer runs once per distinct request, so these skip the general join.
+        if len(parts) == 1:
+            literal, name = parts[0]
+            return literal if name is None else literal + encode(row[name])
         return "".join(
-            literal + (encode(row[name]) if name is not None else "")
-            for literal, name in self.parts
+            literal if name is None else literal + encode(row[name]) for literal, name in parts
         )
 
 
@@ -71,6 +102,8 @@ def compile_text(text: str) -> Text:
         msg = f"{exc}; write placeholders as {{name}} and literal braces as {{{{ and }}}}"
         raise ValueError(msg) from None
     parts: list[tuple[str, str | None]] = []
+    if not pieces:
+        pieces = [("", None, None, None)]
     for literal, name, spec, conversion in pieces:
         if name is not None and (not name.isidentifier() or spec or conversion):
             shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
@@ -82,6 +115,16 @@ def compile_text(text: str) -> Text:
         parts.append((literal, name))
     return Text(source=text, parts=tuple(parts))
 
+
+def _encoded_literals(text: Text) -> Text:
+    """The same template with non-ASCII and spaces in its literal parts percent-encoded, so a
+    path written as ``/búsqueda`` is sent as ``/b%C3%BAsqueda``; reserved characters and
+    existing ``%XX`` escapes stay as written."""
+    parts = tuple((quote(literal, safe=_LITERAL_SAFE), name) for literal, name in text.parts)
+    return Text(source=text.source, parts=parts)
+
+
+_LITERAL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 JsonTemplate = Any
 """A JSON value whose strings are ``Text``: dict, list, Text, number, bool or None."""
@@ -132,6 +175,10 @@ class RequestTemplate:
     params: tuple[tuple[str, Text], ...] = ()
     headers: tuple[tuple[str, Text], ...] = ()
     body: JsonTemplate = None
+    _encode_value: PercentEncoder = field(default_factory=PercentEncoder, compare=False, repr=False)
+    _encode_path: PercentEncoder = field(
+        default_factory=lambda: PercentEncoder("/"), compare=False, repr=False
+    )
 
     @classmethod
     def build(
@@ -153,7 +200,7 @@ class RequestTemplate:
             head["Content-Type"] = "application/json"
         return cls(
             method=compile_text(method),
-            path=None if path is None else compile_text(path),
+            path=None if path is None else _encoded_literals(compile_text(path)),
             params=tuple((quote(k, safe=""), compile_text(v)) for k, v in (params or {}).items()),
             headers=tuple((k, compile_text(v)) for k, v in head.items()),
             body=None if body is None else compile_json(body),
@@ -169,14 +216,15 @@ class RequestTemplate:
     def render(self, row: Row) -> Rendered:
         """(method, target, headers, body) for ``row``."""
         # No path: a recorded target (log replay), already encoded as it was sent.
-        target = row["target"] if self.path is None else self.path.render(row, _path_value)
-        query = "&".join(
-            f"{name}={quote(value, safe='')}"
-            for name, text in self.params
-            if (value := text.render(row))
-        )
-        if query:
-            target += ("&" if "?" in target else "?") + query
+        target = row["target"] if self.path is None else self.path.render(row, self._encode_path)
+        pairs = []
+        encode = self._encode_value
+        for name, text in self.params:
+            value = text.render(row)
+            if value:
+                pairs.append(f"{name}={encode(value)}")
+        if pairs:
+            target += ("&" if "?" in target else "?") + "&".join(pairs)
         headers = tuple((name, text.render(row)) for name, text in self.headers)
         body = b""
         if self.body is not None:
