@@ -35,10 +35,12 @@ def build_app() -> typer.Typer:
     from loadplan.cli import demo as demo_cli
     from loadplan.cli import run as run_cli
     from loadplan.cli import target as target_cli
+    from loadplan.cli import workload as workload_cli
 
     run_cli.register(app)
     demo_cli.register(app)
     target_cli.register(app)
+    workload_cli.register(app)
     return app
 
 
