@@ -11,6 +11,7 @@ from rich.console import Console
 
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
+from loadplan.plan.source import PlanSource
 
 EXIT_OK = 0
 EXIT_INCONCLUSIVE = 3
@@ -81,8 +82,8 @@ def register(app: typer.Typer) -> None:
         put(("client", "connections"), "--connections", connections)
         put(("client", "timeout"), "--timeout", timeout)
         put(("client", "capture_header"), "--capture-header", capture_header)
-        put(("request", "method"), "--method", method)
-        put(("request", "path"), "--path", path)
+        put(("workload", "template", "method"), "--method", method)
+        put(("workload", "template", "path"), "--path", path)
         if header:
             parsed = {}
             for h in header:
@@ -93,10 +94,10 @@ def register(app: typer.Typer) -> None:
                     msg = f"--header {h!r}: write it as 'Name: value'"
                     raise PlanError(msg)
                 parsed[name.strip()] = value.strip()
-            put(("request", "headers"), "--header", parsed)
+            put(("workload", "template", "headers"), "--header", parsed)
         put(("output", "dir"), "--out", str(out) if out else None)
-        plan, _ = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console())
+        plan, source = load_plan(plan_file, overrides)
+        code = run_plan(plan, plan_file, Console(), source)
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -112,20 +113,31 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_INCONCLUSIVE if result.summary["generator"]["bound"] else EXIT_OK)
 
 
-def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
+def run_plan(
+    plan: Plan, plan_path: Path | None, console: Console, source: PlanSource | None = None
+) -> int:
     """Execute a plan with the live view, print the summary, return the exit code."""
     from loadplan.report.terminal import render_summary
     from loadplan.scenarios.runner import execute
     from loadplan.sinks.live import LiveView
+    from loadplan.workload.spec import build_sampler
+
+    base_dir = plan_path.parent if plan_path else Path.cwd()
+    sampler = build_sampler(plan.workload, base_dir, plan=source)
+    for warning in sampler.warnings:
+        console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
+    offsets = sampler.offsets
+    offsets_s = tuple(offsets.tolist()) if offsets is not None else None
+    planned_s = offsets_s[-1] if offsets_s else plan.load.duration
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
     meta = run_meta(plan, plan_path)
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
-        f"{plan.load.duration:g}s; writing {run_dir}",
+        f"{planned_s:g}s; writing {run_dir}",
         highlight=False,
     )
-    view = LiveView(console, plan.load.duration, plan.generator.lag_bound * 1000)
+    view = LiveView(console, planned_s, plan.generator.lag_bound * 1000)
     view_started = False
 
     def start_view() -> None:
@@ -134,7 +146,15 @@ def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
         view_started = True
 
     try:
-        outcome = execute(plan, run_dir, meta, sinks=[view], on_start=start_view)
+        outcome = execute(
+            plan,
+            run_dir,
+            meta,
+            sinks=[view],
+            source=sampler,
+            on_start=start_view,
+            offsets_s=offsets_s,
+        )
     finally:
         if view_started:
             view.__exit__(None, None, None)

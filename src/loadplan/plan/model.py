@@ -9,9 +9,17 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from loadplan.units import parse_duration
+from loadplan.workload.spec import WorkloadSpec
 
 
 def _duration(value: Any) -> float:
@@ -83,31 +91,6 @@ class ClientSpec(_Section):
     capture_header: str = Field("", description="response header recorded as a tag, e.g. X-Cache")
 
 
-class RequestSpec(_Section):
-    """``[request]``: the request template."""
-
-    method: str = "GET"
-    path: str = "/"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str = ""
-
-    @field_validator("method")
-    @classmethod
-    def _method(cls, method: str) -> str:
-        if not method.isalpha():
-            msg = "not an HTTP method; use GET, POST, PUT, ..."
-            raise ValueError(msg)
-        return method.upper()
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, path: str) -> str:
-        if not path.startswith("/"):
-            msg = "must start with '/', e.g. /search?q=hello"
-            raise ValueError(msg)
-        return path
-
-
 class OutputSpec(_Section):
     """``[output]``: where the run directory goes."""
 
@@ -126,6 +109,6 @@ class Plan(_Section):
     target: TargetSpec
     load: LoadSpec
     client: ClientSpec = ClientSpec()
-    request: RequestSpec = RequestSpec()
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     output: OutputSpec = OutputSpec()
     generator: GeneratorSpec = GeneratorSpec()
