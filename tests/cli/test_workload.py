@@ -70,6 +70,28 @@ def test_render_description(fragment: str) -> None:
     assert any(fragment in line for line in _render(DESCRIPTION)), "\n".join(_render(DESCRIPTION))
 
 
+def test_no_languages_table_without_languages() -> None:
+    description = WorkloadDescription(
+        source="none (one fixed request)",
+        seed=0,
+        distinct=1,
+        top1_share=1.0,
+        top10_share=1.0,
+        mean_terms=None,
+        mean_chars=None,
+        languages=(LanguageShare("-", "-", 1.0, 1, None),),
+        buckets=(),
+        cache=(CacheEstimate(1, 1.0),),
+        replay=None,
+        examples=("GET /",),
+    )
+    out = _render(description)
+    assert "Languages" not in out
+    assert "Popularity buckets" not in out
+    assert not any("mean query length" in line for line in out)
+    assert "  GET /" in out
+
+
 def test_bad_cache_size_is_a_plan_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.toml"
     plan.write_text("", "utf-8")

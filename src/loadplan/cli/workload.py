@@ -79,7 +79,7 @@ def render_description(description: WorkloadDescription, console: Console) -> No
         )
     console.print(summary)
 
-    if description.languages:
+    if any(lang.lang != "-" for lang in description.languages):
         languages = Table(title="Languages", title_justify="left")
         for name in ("lang", "script", "share", "distinct", "zipf s"):
             languages.add_column(name, justify="left" if name in ("lang", "script") else "right")

@@ -68,13 +68,15 @@ from loadplan.workload.spec_tables import (
     BuiltinSource,
     FileSource,
     LogSource,
+    PlaceholderError,
     Popularity,
     Source,
     Spec,
     TemplateSpec,
     Weight,
+    popularity_model,
 )
-from loadplan.workload.template import RequestTemplate, compile_text
+from loadplan.workload.template import RequestTemplate
 from loadplan.workload.vocab import check_language
 from loadplan.workload.zipf import RankModel
 
@@ -276,26 +278,6 @@ def _read_log(path: Path, source: LogSource, need_times: bool) -> LogRecords:
     )
 
 
-def _rank_model(
-    spec: WorkloadSpec, has_weights: bool, where: _Where, name: str
-) -> RankModel | None:
-    """None means "use the source's weights"."""
-    popularity = spec.popularity
-    if popularity is None:
-        return None if has_weights else RankModel()
-    if popularity.model == "weights":
-        if not has_weights:
-            field = where(("popularity", "model"))
-            msg = f"{field} = 'weights': {name} has no weights; add a weight column or use zipf"
-            raise PlanError(msg)
-        return None
-    if popularity.model == "zipf":
-        return RankModel("zipf", s=popularity.s)
-    if popularity.model == "head_tail":
-        return RankModel("head_tail", top=popularity.top, share=popularity.share)
-    return RankModel("uniform")
-
-
 def _builtin_catalog(spec: WorkloadSpec, source: BuiltinSource, where: _Where) -> Catalog:
     mix = {lang: share for lang, share in (spec.languages or DEFAULT_MIX).items() if share > 0}
     pools = []
@@ -339,32 +321,19 @@ def _table_catalog(spec: WorkloadSpec, table: QueryTable, where: _Where, label: 
 
 def _template(spec: WorkloadSpec, catalog: Catalog, where: _Where) -> RequestTemplate:
     given = spec.template or TemplateSpec()
-    source = spec.source
-    path: str | None
-    if source is None:
-        method, path, params = "GET", given.path or "/", dict(given.params or {})
-    elif isinstance(source, LogSource):
-        recorded = given.path is None and given.params is None
-        method = "{method}"
-        path = None if recorded else (given.path or "/")
-        params = dict(given.params or {})
-    else:
-        method, path = "GET", given.path or "/search"
-        default = {"q": "{query}", **({"lang": "{lang}"} if catalog.langs else {})}
-        params = dict(given.params) if given.params is not None else default
-    if given.body is not None and not isinstance(source, LogSource):
-        method = "POST"
-    columns = catalog.rows.columns
-    for field, text in given.texts():
-        unknown = sorted(compile_text(text).fields - columns)
-        if unknown:
-            if columns:
-                fix = "use one of " + ", ".join(f"{{{c}}}" for c in sorted(columns))
-            else:
-                fix = "there is no query source to fill it; add [workload.source]"
-            msg = f"{where(field)} = {text!r}: unknown placeholder {{{unknown[0]}}}; {fix}"
-            raise PlanError(msg)
-    return RequestTemplate.build(given.method or method, path, params, given.headers, given.body)
+    try:
+        return given.resolve(spec.source, catalog.rows.columns, has_langs=bool(catalog.langs))
+    except PlaceholderError as exc:
+        raise PlanError(f"{where(exc.field)} {exc}") from None
+
+
+def _rank_model(
+    spec: WorkloadSpec, has_weights: bool, where: _Where, name: str
+) -> RankModel | None:
+    try:
+        return popularity_model(spec.popularity, has_weights, name)
+    except ValueError as exc:
+        raise PlanError(f"{where(('popularity', 'model'))} {exc}") from None
 
 
 def load_sampler(plan_path: Path) -> RequestSampler:

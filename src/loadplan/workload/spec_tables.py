@@ -25,7 +25,8 @@ from pydantic import (
 from loadplan.plan.source import FieldPath
 from loadplan.workload.pools import DEFAULT_TERMS, DEFAULT_VOCAB_SIZE, MAX_TERMS, MAX_VOCAB_SIZE
 from loadplan.workload.sources import is_lang_tag
-from loadplan.workload.template import compile_json, compile_text
+from loadplan.workload.template import RequestTemplate, compile_json, compile_text
+from loadplan.workload.zipf import RankModel
 
 
 def _fraction(value: Any) -> Any:
@@ -101,6 +102,36 @@ class TemplateSpec(Spec):
     def _body_compiles(cls, value: JsonValue | None) -> JsonValue | None:
         compile_json(value)
         return value
+
+    def resolve(
+        self, source: SourceSpec | None, columns: frozenset[str], *, has_langs: bool
+    ) -> RequestTemplate:
+        """The template with the source's defaults filled in (see ``spec.py``); raises
+        PlaceholderError for a placeholder the source has no column for."""
+        path: str | None
+        if source is None:
+            method, path, params = "GET", self.path or "/", dict(self.params or {})
+        elif isinstance(source, LogSource):
+            recorded = self.path is None and self.params is None
+            method = "{method}"
+            path = None if recorded else (self.path or "/")
+            params = dict(self.params or {})
+        else:
+            method, path = "GET", self.path or "/search"
+            default = {"q": "{query}", **({"lang": "{lang}"} if has_langs else {})}
+            params = dict(self.params) if self.params is not None else default
+        if self.body is not None and not isinstance(source, LogSource):
+            method = "POST"
+        for field, text in self.texts():
+            unknown = sorted(compile_text(text).fields - columns)
+            if unknown:
+                if columns:
+                    fix = "use one of " + ", ".join(f"{{{c}}}" for c in sorted(columns))
+                else:
+                    fix = "there is no query source to fill it; add [workload.source]"
+                msg = f"= {text!r}: unknown placeholder {{{unknown[0]}}}; {fix}"
+                raise PlaceholderError(field, msg)
+        return RequestTemplate.build(self.method or method, path, params, self.headers, self.body)
 
     def texts(self) -> Iterator[tuple[FieldPath, str]]:
         """Every template string with its field path under ``[workload]``, for error messages."""
@@ -217,13 +248,45 @@ class BucketSpec(Spec):
         return value
 
 
+SourceSpec = BuiltinSource | FileSource | LogSource
+PopularitySpec = ZipfPopularity | HeadTailPopularity | UniformPopularity | WeightsPopularity
+
 Source = Annotated[
-    BuiltinSource | FileSource | LogSource,
+    SourceSpec,
     Field(discriminator="kind"),
     _needs("kind", "'builtin', 'file' or 'log'"),
 ]
 Popularity = Annotated[
-    ZipfPopularity | HeadTailPopularity | UniformPopularity | WeightsPopularity,
+    PopularitySpec,
     Field(discriminator="model"),
     _needs("model", "'zipf', 'head_tail', 'uniform' or 'weights'"),
 ]
+
+
+class PlaceholderError(ValueError):
+    """A template placeholder the source cannot fill; ``field`` is its path under [workload]."""
+
+    def __init__(self, field: FieldPath, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def popularity_model(
+    popularity: PopularitySpec | None, has_weights: bool, source_name: str
+) -> RankModel | None:
+    """The rank model ``popularity`` asks for; None means "use the source's weights".
+
+    Without a popularity table, a source with weights uses them and any other uses Zipf s = 1.
+    """
+    if popularity is None:
+        return None if has_weights else RankModel()
+    if popularity.model == "weights":
+        if not has_weights:
+            msg = f"= 'weights': {source_name} has no weights; add a weight column or use zipf"
+            raise ValueError(msg)
+        return None
+    if popularity.model == "zipf":
+        return RankModel("zipf", s=popularity.s)
+    if popularity.model == "head_tail":
+        return RankModel("head_tail", top=popularity.top, share=popularity.share)
+    return RankModel("uniform")
