@@ -81,6 +81,7 @@ class ClientSettings:
         read_timeout: seconds a request may go without receiving a byte.
         total_timeout: seconds from send to the last byte.
         capture_header: a response header whose value becomes a tag (e.g. ``X-Cache``).
+        max_backlog: most requests waiting for a connection; more are counted as dropped.
     """
 
     connections: int = 256
@@ -88,6 +89,7 @@ class ClientSettings:
     read_timeout: float = 10.0
     total_timeout: float = 10.0
     capture_header: str = ""
+    max_backlog: int = 100_000
 
 
 def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:
@@ -304,6 +306,11 @@ class Pool:
         """Send now if a connection is free, else queue (keeping the intended time)."""
         if self.idle:
             self._send(self.idle.pop(), intended_ns, request)
+            return
+        if len(self.pending) >= self.settings.max_backlog:
+            now = _now()
+            self.recorder.record(request.tags, intended_ns, now, now, ErrorClass.DROPPED)
+            self.notify_finished()
             return
         self.pending.append((intended_ns, request))
         # One connection attempt per waiting request at most: a burst of due requests at start

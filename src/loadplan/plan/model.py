@@ -89,6 +89,9 @@ class ClientSpec(_Section):
     connect_timeout: Seconds = Field(3.0, gt=0)
     read_timeout: Seconds | None = Field(None, gt=0, description="default: timeout")
     capture_header: str = Field("", description="response header recorded as a tag, e.g. X-Cache")
+    max_backlog: int = Field(
+        100_000, ge=1, description="requests waiting for a connection before more are dropped"
+    )
 
 
 class OutputSpec(_Section):

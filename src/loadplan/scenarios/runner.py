@@ -87,6 +87,7 @@ def worker_specs(
         read_timeout=client.read_timeout or client.timeout,
         total_timeout=client.timeout,
         capture_header=client.capture_header,
+        max_backlog=max(1, client.max_backlog // n),
     )
     if load.mode is Mode.OPEN:
         assert load.rate is not None
