@@ -183,7 +183,11 @@ class ReadyServer(uvicorn.Server):
 
 
 def uvicorn_config(parts: AppParts, *, quiet_logging: bool = False) -> uvicorn.Config:
-    """uvloop + httptools, no access log (it would cost more than a cache hit)."""
+    """uvloop + httptools; no access log and no proxy-header rewriting.
+
+    Both cost CPU on every request (the proxy-header middleware measured 17 us of a cache hit's
+    206 us); the service is reached directly, never through a proxy that sets X-Forwarded-For.
+    """
     return uvicorn.Config(
         create_app(parts),
         loop="uvloop",
@@ -193,6 +197,7 @@ def uvicorn_config(parts: AppParts, *, quiet_logging: bool = False) -> uvicorn.C
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
         log_config=None if quiet_logging else uvicorn.config.LOGGING_CONFIG,
     )
