@@ -213,6 +213,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="refservice-bench-"))
     data = opts.data_dir or tmp / "data"
     base = ["--port", "0", "--docs", str(opts.docs), "--data-dir", str(data)]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at start: {load} (the machine is shared: read CPU us/req too)\n")
     try:
         print(f"## Startup, {opts.docs} documents (service on core {SERVICE_CORE})\n")
         shutil.rmtree(data, ignore_errors=True)
@@ -259,6 +261,8 @@ def main() -> None:
                     svc.stop()
         summary = {mode: round(r["rps"]) for mode, r in best.items()}
         print(f"\nmax throughput: {json.dumps(summary)}")
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"load average at end: {load}")
     finally:
         if opts.data_dir is None:
             shutil.rmtree(tmp, ignore_errors=True)
