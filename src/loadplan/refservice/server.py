@@ -259,25 +259,26 @@ def serve(config: ServiceConfig, out: TextIO | None = None) -> None:
             how = "built" if prepared.built else "reused"
             say(f"index {how} in {prepared.seconds:.2f} s: {prepared.path}")
             sock = bind_socket(config.host, config.port)
-            url = url_of(sock)
-            say(
-                f"{config.docs} documents in {len(config.languages)} languages; "
-                f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
-                f"workers {config.workers}"
-            )
-            say(f"url {url}")
-            signals.serving = True
-            if config.workers == 1:
-                server = ReadyServer(
-                    uvicorn_config(make_parts(config, prepared.path)),
-                    on_ready=lambda: say(f"ready at {url}"),
+            with sock:
+                url = url_of(sock)
+                say(
+                    f"{config.docs} documents in {len(config.languages)} languages; "
+                    f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
+                    f"workers {config.workers}"
                 )
-                server.run(sockets=[sock])
-            else:
-                from loadplan.refservice.workers import run_workers
+                say(f"url {url}")
 
-                run_workers(config, prepared.path, sock, lambda: say(f"ready at {url}"), signals)
-            sock.close()
+                def ready() -> None:
+                    say(f"ready at {url}")
+
+                signals.serving = True
+                if config.workers == 1:
+                    parts = make_parts(config, prepared.path)
+                    ReadyServer(uvicorn_config(parts), on_ready=ready).run(sockets=[sock])
+                else:
+                    from loadplan.refservice.workers import run_workers
+
+                    run_workers(config, prepared.path, sock, ready, signals)
         finally:
             prepared.cleanup()
         name = signal.Signals(signals.received).name if signals.received else "shutdown"
