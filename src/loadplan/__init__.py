@@ -15,20 +15,39 @@ from loadplan.errors import (
     RunDirError,
     TargetError,
 )
+from loadplan.plan.load import load_plan
+from loadplan.plan.model import Plan
+from loadplan.results.run import RunResult
+from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.scenarios.runner import RunOutcome, execute
+from loadplan.schedule.arrivals import Arrivals
+from loadplan.schedule.stages import RateProfile, Segment
+from loadplan.workload.spec import WorkloadSpec, build_sampler
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Arrivals",
     "Clock",
     "ErrorClass",
     "FakeClock",
     "GeneratorBoundError",
+    "IntervalSnapshot",
     "LoadplanError",
     "MonotonicClock",
     "Outcome",
+    "Plan",
     "PlanError",
+    "RateProfile",
     "Request",
     "RunDirError",
+    "RunOutcome",
+    "RunResult",
+    "Segment",
     "TargetError",
+    "WorkloadSpec",
     "__version__",
+    "build_sampler",
+    "execute",
+    "load_plan",
 ]
