@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -18,7 +19,7 @@ from tests.conftest import StubServer
 
 
 def run_briefly(
-    url: str, rate: float = 40, seconds: float = 1.0, **client: object
+    url: str, rate: float = 40, seconds: float = 1.0, verify_tls: bool = True, **client: object
 ) -> list[IntervalSnapshot]:
     options: dict[str, object] = {
         "connections": 16,
@@ -29,7 +30,7 @@ def run_briefly(
     }
     settings = ClientSettings(**options)  # type: ignore[arg-type]
     spec = WorkerSpec(
-        target=Target.parse(url),
+        target=Target.parse(url, verify_tls=verify_tls),
         client=settings,
         profile=RateProfile.constant(rate, seconds),
         start_ns=time.monotonic_ns() + 50_000_000,
@@ -118,3 +119,14 @@ def test_a_full_backlog_drops_instead_of_growing(stub_server: Callable[..., Stub
     assert errors[ErrorClass.DROPPED.value] == 188
     assert sum(errors.values()) == 200
     assert max(s.backlog for s in snaps) == 10
+
+
+def test_https_with_and_without_certificate_checks(
+    stub_server: Callable[..., StubServer], tls_cert: tuple[Path, Path]
+) -> None:
+    cert, key = tls_cert
+    server = stub_server("ok", "--tls-cert", str(cert), "--tls-key", str(key))
+    url = server.url.replace("http://", "https://")
+    assert errors_of(run_briefly(url, verify_tls=False)) == {ErrorClass.OK.value: 40}
+    # A self-signed certificate fails verification: every attempt is a TLS (protocol) error.
+    assert errors_of(run_briefly(url)) == {ErrorClass.PROTOCOL_ERROR.value: 40}

@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Argument(help="TOML plan; options below override it")
         ] = None,
         url: Annotated[str | None, typer.Option(help="target base URL")] = None,
+        insecure: Annotated[
+            bool | None, typer.Option("--insecure", help="https: skip certificate checks")
+        ] = None,
         rate: Annotated[float | None, typer.Option(help="requests per second (open loop)")] = None,
         duration: Annotated[str | None, typer.Option(help="e.g. 30s, 5m, 2h")] = None,
         users: Annotated[
@@ -70,6 +73,7 @@ def register(app: typer.Typer) -> None:
                 overrides[field] = (option, value)
 
         put(("target", "url"), "--url", url)
+        put(("target", "insecure"), "--insecure", insecure)
         put(("load", "rate"), "--rate", rate)
         put(("load", "duration"), "--duration", duration)
         if users is not None:
