@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         url: Annotated[str | None, typer.Option(help="target base URL")] = None,
         insecure: Annotated[
-            bool | None, typer.Option("--insecure", help="https: skip certificate checks")
-        ] = None,
+            bool, typer.Option("--insecure", help="https: skip certificate checks")
+        ] = False,
         rate: Annotated[float | None, typer.Option(help="requests per second (open loop)")] = None,
         duration: Annotated[str | None, typer.Option(help="e.g. 30s, 5m, 2h")] = None,
         users: Annotated[
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                 overrides[field] = (option, value)
 
         put(("target", "url"), "--url", url)
-        put(("target", "insecure"), "--insecure", insecure)
+        put(("target", "insecure"), "--insecure", True if insecure else None)
         put(("load", "rate"), "--rate", rate)
         put(("load", "duration"), "--duration", duration)
         if users is not None:
