@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         query_threads: Annotated[
             int, typer.Option(help="Run index queries on N threads (0: inline).")
-        ] = 2,
+        ] = 0,
         added_latency: Annotated[
             str | None, typer.Option(help="Add LATENCY[:JITTER] to /search, e.g. 20ms:5ms.")
         ] = None,
