@@ -198,12 +198,76 @@ HEADER = (
 )
 
 
+def startup(base: list[str], data: Path, docs: int) -> None:
+    print(f"## Startup, {docs} documents (service on core {SERVICE_CORE})\n")
+    shutil.rmtree(data, ignore_errors=True)
+    for label in ("build", "reuse"):
+        svc = Service(base)
+        print(f"- {label}: ready after {svc.ready_after:.2f} s; {svc.lines[0]}")
+        svc.stop()
+
+
+def throughput(
+    base: list[str], tmp: Path, pool: int, unthrottled: Path, levels: list[int], seconds: float
+) -> None:
+    hot = write_lua(200, 0, tmp)  # 2,000 queries in all: every one cached after warm-up
+    print(f"\n## Throughput and latency (Zipf s={ZIPF_S} over {pool} words x 10 languages)\n")
+    print(HEADER)
+    best: dict[str, dict] = {}
+    for mode, extra in [("cache on", []), ("cache off", ["--cache", "none"])]:
+        svc = Service(base + extra)
+        try:
+            wrk(svc.url, unthrottled, 16, 8)  # warm-up: page cache; the cache to steady state
+            for conns in levels:
+                r = measured(svc, svc.url, unthrottled, conns, seconds)
+                print(row(f"{mode}, max", r), flush=True)
+                if r["rps"] > best.get(mode, {"rps": 0})["rps"]:
+                    best[mode] = r
+            if mode == "cache on":
+                wrk(svc.url, hot, 16, 2)
+                for conns in levels[-2:]:
+                    r = measured(svc, svc.url, hot, conns, seconds)
+                    print(row("cache on, hot set (all hits)", r), flush=True)
+            conns = 32
+            for share in (0.25, 0.5, 0.75, 0.9):
+                rate = share * best[mode]["rps"]
+                script = write_lua(pool, conns * 1000 / rate, tmp)
+                r = measured(svc, svc.url, script, conns, seconds)
+                print(row(f"{mode}, {share:.0%} of max ({rate:,.0f}/s asked)", r), flush=True)
+        finally:
+            svc.stop()
+    summary = {mode: round(r["rps"]) for mode, r in best.items()}
+    print(f"\nmax throughput: {json.dumps(summary)}")
+
+
+def threads(base: list[str], unthrottled: Path, seconds: float) -> None:
+    """Inline vs thread pool, each after the same warm-up, in alternating order (0, 2, 4, 2, 0)
+    so that a change in the machine's other load shows up as disagreement, not as a verdict."""
+    print("\n## Index queries inline vs on threads (16 connections)\n")
+    print(HEADER)
+    for cache, warm in (("lru", 10), ("none", 3)):
+        for n in (0, 2, 4, 2, 0):
+            svc = Service([*base, "--cache", cache, "--query-threads", str(n)])
+            try:
+                wrk(svc.url, unthrottled, 16, warm)  # lru: to its steady hit rate
+                r = measured(svc, svc.url, unthrottled, 16, seconds)
+                print(row(f"cache {cache}, --query-threads {n}", r), flush=True)
+            finally:
+                svc.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None, help="keep and reuse the index")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=["startup", "throughput", "threads"],
+        choices=["startup", "throughput", "threads"],
+    )
     opts = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -216,53 +280,16 @@ def main() -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at start: {load} (the machine is shared: read CPU us/req too)\n")
     try:
-        print(f"## Startup, {opts.docs} documents (service on core {SERVICE_CORE})\n")
-        shutil.rmtree(data, ignore_errors=True)
-        for label in ("build", "reuse"):
-            svc = Service(base)
-            print(f"- {label}: ready after {svc.ready_after:.2f} s; {svc.lines[0]}")
-            svc.stop()
+        if "startup" in opts.sections or not (data / "index.sqlite").exists():
+            startup(base, data, opts.docs)
         pool = 5000
         unthrottled = write_lua(pool, 0, tmp)
-        hot = write_lua(200, 0, tmp)  # 2,000 queries in all: every one cached after warm-up
-        print(f"\n## Throughput and latency (Zipf s={ZIPF_S} over {pool} words x 10 languages)\n")
-        print(HEADER)
-        best: dict[str, dict] = {}
-        for mode, extra in [("cache on", []), ("cache off", ["--cache", "none"])]:
-            svc = Service(base + extra)
-            try:
-                wrk(svc.url, unthrottled, 16, 8)  # warm-up: page cache; the cache to steady state
-                for conns in levels:
-                    r = measured(svc, svc.url, unthrottled, conns, seconds)
-                    print(row(f"{mode}, max", r), flush=True)
-                    if r["rps"] > best.get(mode, {"rps": 0})["rps"]:
-                        best[mode] = r
-                if mode == "cache on":
-                    wrk(svc.url, hot, 16, 2)
-                    for conns in levels[-2:]:
-                        r = measured(svc, svc.url, hot, conns, seconds)
-                        print(row("cache on, hot set (all hits)", r), flush=True)
-                conns = 32
-                for share in (0.25, 0.5, 0.75, 0.9):
-                    rate = share * best[mode]["rps"]
-                    script = write_lua(pool, conns * 1000 / rate, tmp)
-                    r = measured(svc, svc.url, script, conns, seconds)
-                    print(row(f"{mode}, {share:.0%} of max ({rate:,.0f}/s asked)", r), flush=True)
-            finally:
-                svc.stop()
-        for cache in ("lru", "none"):
-            for threads in (0, 2, 4):
-                svc = Service([*base, "--cache", cache, "--query-threads", str(threads)])
-                try:
-                    wrk(svc.url, unthrottled, 16, 3)
-                    r = measured(svc, svc.url, unthrottled, 16, seconds)
-                    print(row(f"cache {cache}, --query-threads {threads}", r), flush=True)
-                finally:
-                    svc.stop()
-        summary = {mode: round(r["rps"]) for mode, r in best.items()}
-        print(f"\nmax throughput: {json.dumps(summary)}")
+        if "throughput" in opts.sections:
+            throughput(base, tmp, pool, unthrottled, levels, seconds)
+        if "threads" in opts.sections:
+            threads(base, unthrottled, seconds)
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"load average at end: {load}")
+        print(f"\nload average at end: {load}")
     finally:
         if opts.data_dir is None:
             shutil.rmtree(tmp, ignore_errors=True)

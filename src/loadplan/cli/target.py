@@ -37,14 +37,19 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Keep the index here; restarts reuse it.")
         ] = None,
         admin_token: Annotated[
-            str | None, typer.Option(help="Bearer token for POST /admin/cache/flush.")
+            str | None,
+            typer.Option(
+                help="Bearer token for POST /admin/cache/flush (or set the environment"
+                " variable, which other users cannot read in the process list).",
+                envvar="LOADPLAN_TARGET_ADMIN_TOKEN",
+            ),
         ] = None,
         languages: Annotated[
             str | None, typer.Option(help="Comma-separated codes (default: all).")
         ] = None,
         query_threads: Annotated[
             int, typer.Option(help="Run index queries on N threads (0: inline).")
-        ] = 2,
+        ] = 0,
         added_latency: Annotated[
             str | None, typer.Option(help="Add LATENCY[:JITTER] to /search, e.g. 20ms:5ms.")
         ] = None,

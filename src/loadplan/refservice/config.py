@@ -111,10 +111,11 @@ class ServiceConfig:
         admin_token: bearer token for ``POST /admin/cache/flush`` (None: flush disabled).
         faults: misbehaviour to inject.
         query_threads: run index queries on this many threads (0: inline on the event loop).
-            Two by default: measured on one core with the cache on, a thread pool of 2 served
-            20-35 % more requests than inline, with half the P99, because cache hits no longer
-            queue behind a miss's SQLite work (sqlite3 releases the GIL while it searches).
-            More threads only add switching (docs/performance/reference-service.md).
+            Inline by default: on one core, with the cache at its steady hit rate, inline served
+            more requests (1,859-1,959 vs 1,433-1,836 req/s) with a lower P99 (21-22 vs
+            33-104 ms) than 2 threads; the hand-off and the GIL's switch interval cost more
+            than the blocking they avoid. With every request a miss, threads halve the P99.9 at
+            the same throughput (docs/performance/reference-service.md).
     """
 
     host: str = "127.0.0.1"
@@ -127,7 +128,7 @@ class ServiceConfig:
     data_dir: Path | None = None
     admin_token: str | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
-    query_threads: int = 2
+    query_threads: int = 0
 
     def corpus(self) -> CorpusSpec:
         return CorpusSpec(docs=self.docs, seed=self.seed, languages=self.languages)
@@ -150,7 +151,7 @@ def parse_config(
     stall_every: str | None = None,
     stall_for: str | None = None,
     slow_fraction: str | None = None,
-    query_threads: int = 2,
+    query_threads: int = 0,
     languages: str | None = None,
 ) -> ServiceConfig:
     """Validate option values as typed on the command line; raise PlanError naming all problems."""
