@@ -1,7 +1,7 @@
 """Every panel of the generated Grafana dashboard returns data from a real Prometheus.
 
 A real Prometheus (Debian's ``prometheus``) scrapes, every second, ``loadplan run
---metrics-port`` during a real 10 s run and the reference service the run loads. Then each
+--metrics-port`` during a real 8 s run and the reference service the run loads. Then each
 panel's queries, taken from the dashboard JSON with its variables filled in, go to Prometheus'
 HTTP API at a moment inside the run, and each must return data.
 """
@@ -127,7 +127,7 @@ def test_every_dashboard_panel_returns_data(target: str, tmp_path: Path) -> None
     try:
         with subprocess.Popen(
             [sys.executable, "-m", "loadplan", "run", "--url", target, "--rate", "100",
-             "--duration", "10s", "--path", "/search?q=hello&lang=en", "--capture-header",
+             "--duration", "8s", "--path", "/search?q=hello&lang=en", "--capture-header",
              "X-Cache", "--metrics-port", str(metrics_port), "--no-report",
              "--out", str(tmp_path / "run")],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -136,13 +136,13 @@ def test_every_dashboard_panel_returns_data(target: str, tmp_path: Path) -> None
             assert run.stderr is not None
             at = None
             for line in run.stdout:
-                # One line per second when stdout is not a terminal. At the ninth, about eight
+                # One line per second when stdout is not a terminal. At the seventh, about six
                 # scrapes of the live endpoint are in, and it is still up.
-                if line.startswith("t=   9.0s"):
+                if line.startswith("t=   7.0s"):
                     at = time.time()
             err = run.stderr.read()
         assert run.returncode in (0, 3), err
-        assert at is not None, "the run never reached its ninth second"
+        assert at is not None, "the run never reached its seventh second"
         time.sleep(1.5)  # let Prometheus finish the scrape that covers `at`
         board = json.loads(dashboard_json())
         queries = panel_queries(board)

@@ -28,6 +28,7 @@ def test_the_verdict_table_comes_first_and_lists_every_row(full_report: ReportFi
     assert "| latency p99 | spike | 15ms | 20ms | FAIL |" in md
     assert "| latency p95 | run | 300 ms | 20 ms | PASS |" in md
     assert md.startswith("# Load test results\n\nCommand: `loadplan run --url")
+    assert "Rebuild this report: `loadplan report " in md
 
 
 def test_sections_in_reading_order(full_report: ReportFiles) -> None:

@@ -77,11 +77,17 @@ def _head(data: ReportData) -> Iterator[Block]:
     )
     if meta.get("command"):
         yield Paragraph(f"Command: `{meta['command']}`")
+    yield Paragraph(f"Rebuild this report: `loadplan report {data.run_dir}`")
+    load = meta.get("plan", {}).get("load", {})
+    if load.get("rate"):
+        yield Paragraph(
+            f"Plan: {load['rate']:g} requests/s, {load.get('arrivals', '?')} arrivals, for "
+            f"{load.get('duration', 0):g} s"
+        )
     yield Paragraph(
         f"Target `{summary.get('target', meta.get('target', '?'))}` · "
         f"{summary.get('mode', '?')} loop · {summary.get('duration_s', 0):.0f} s · "
-        f"workers {summary.get('workers', 1)} · started {when} · run directory "
-        f"`{data.run_dir}`"
+        f"workers {summary.get('workers', 1)} · started {when}"
     )
     if not data.complete:
         yield Alert(
