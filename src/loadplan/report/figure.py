@@ -48,7 +48,7 @@ def draw_plot(
     rows: int,
     draw: Callable[..., None],
     left_in: float = 0.8,
-    right_in: float = 1.9,
+    right_in: float = 2.1,
 ) -> Plot:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loadplan.report.data import ReportData, Stage
+from loadplan.report.data import ReportData, Second, Stage
 from loadplan.report.figure import (
     BOUND_COLOR,
     ERROR_COLORS,
@@ -31,9 +31,18 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _times(data: ReportData) -> np.ndarray:
+FULL_S = 0.5
+"""Shorter intervals (the drain after the last second, ~10 ms) are left out of rate and
+generator plots: a count over 10 ms, as a rate, is noise that reads like a collapse."""
+
+
+def _times(seconds: Sequence[Second]) -> np.ndarray:
     """Each second at its middle, so points sit inside the stage shading they belong to."""
-    return np.array([(s.start_s + s.end_s) / 2 for s in data.seconds], dtype=float)
+    return np.array([(s.start_s + s.end_s) / 2 for s in seconds], dtype=float)
+
+
+def _full(data: ReportData) -> list[Second]:
+    return [s for s in data.seconds if s.duration_s >= FULL_S]
 
 
 def _time_axis(ax: Axes, data: ReportData, label: bool = True) -> None:
@@ -66,7 +75,7 @@ def latency_over_time(data: ReportData) -> Plot:
     """P50/P95/P99/max per second (log scale) with the SLA bounds as dashed lines."""
 
     def draw(fig: Figure, ax: Axes) -> None:
-        t = _times(data)
+        t = _times(data.seconds)
         for key, color in QUANTILE_COLORS.items():
             y = [s.latency_ms.get(key, math.nan) for s in data.seconds]
             ax.plot(t, y, color=color, lw=1.0 if key == "max" else 1.5, label=key.upper())
@@ -85,16 +94,17 @@ def rates(data: ReportData) -> Plot:
     """Offered (due) against achieved (completed) requests per second."""
 
     def draw(fig: Figure, ax: Axes) -> None:
-        t = _times(data)
-        ax.plot(t, [s.offered_rps for s in data.seconds], color="#8c8c8c", lw=2, label="offered")
+        seconds = _full(data)
+        t = _times(seconds)
+        ax.plot(t, [s.offered_rps for s in seconds], color="#8c8c8c", lw=2, label="offered")
         ax.plot(
             t,
-            [s.achieved_rps for s in data.seconds],
+            [s.achieved_rps for s in seconds],
             color="#4c72b0",
             lw=1.5,
             label="achieved (completed)",
         )
-        ok = [s.errors.get("ok", 0) / s.duration_s for s in data.seconds]
+        ok = [s.errors.get("ok", 0) / s.duration_s for s in seconds]
         ax.plot(t, ok, color="#55a868", lw=1, ls=":", label="ok")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("requests / s")
@@ -110,7 +120,7 @@ def errors_over_time(data: ReportData) -> Plot:
     classes = sorted({k for s in data.seconds for k, v in s.errors.items() if k != "ok" and v})
 
     def draw(fig: Figure, ax: Axes) -> None:
-        t = _times(data)
+        t = _times(data.seconds)
         bottom = np.zeros(len(t))
         for i, cls in enumerate(classes):
             y = np.array([s.errors.get(cls, 0) for s in data.seconds], dtype=float)
@@ -144,11 +154,11 @@ def cache_hit_rate(data: ReportData) -> Plot:
         if ratio:
             y = [math.nan if r is None else 100.0 * r for r in ratio]
             ax.plot(
-                _times(data),
+                _times(data.seconds),
                 y,
                 color="#4c72b0",
                 lw=1.5,
-                label=f"{data.cache_tag()} header (generator)",
+                label=f"header {data.cache_tag()}",
             )
         if target is not None and target.values:
             ax.plot(
@@ -195,10 +205,11 @@ def generator_health(data: ReportData) -> Plot:
     lag_bound = float(data.meta.get("lag_bound_ms", 10.0))
 
     def draw(fig: Figure, lag: Axes, cpu: Axes, inflight: Axes) -> None:
-        t = _times(data)
+        seconds = _full(data)
+        t = _times(seconds)
         lag.plot(
             t,
-            [s.lag_p99_ms for s in data.seconds],
+            [s.lag_p99_ms for s in seconds],
             color="#c44e52",
             lw=1.5,
             label="schedule lag P99",
@@ -208,7 +219,7 @@ def generator_health(data: ReportData) -> Plot:
         lag.set_ylim(bottom=0)
         cpu.plot(
             t,
-            [100.0 * s.cpu for s in data.seconds],
+            [100.0 * s.cpu for s in seconds],
             color="#8172b3",
             lw=1.5,
             label="CPU per worker",
@@ -218,14 +229,14 @@ def generator_health(data: ReportData) -> Plot:
         cpu.set_ylabel("CPU, % of a core")
         inflight.plot(
             t,
-            [s.inflight_max for s in data.seconds],
+            [s.inflight_max for s in seconds],
             color="#4c72b0",
             lw=1.5,
             label="in flight (max)",
         )
         inflight.plot(
             t,
-            [s.backlog for s in data.seconds],
+            [s.backlog for s in seconds],
             color="#dd8452",
             lw=1,
             label="backlog (due, not sent)",
