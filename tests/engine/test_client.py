@@ -20,9 +20,14 @@ from tests.conftest import StubServer
 def run_briefly(
     url: str, rate: float = 40, seconds: float = 1.0, **client: object
 ) -> list[IntervalSnapshot]:
-    settings = ClientSettings(
-        connections=16, connect_timeout=1.0, read_timeout=0.5, total_timeout=0.5, **client
-    )  # type: ignore[arg-type]
+    options: dict[str, object] = {
+        "connections": 16,
+        "connect_timeout": 1.0,
+        "read_timeout": 0.5,
+        "total_timeout": 0.5,
+        **client,
+    }
+    settings = ClientSettings(**options)  # type: ignore[arg-type]
     spec = WorkerSpec(
         target=Target.parse(url),
         client=settings,
@@ -100,3 +105,16 @@ def test_latency_is_recorded_for_timeouts_but_not_refusals(free_port: int) -> No
 )
 def test_encode_request(target: Target, request_: Request, expected: bytes) -> None:
     assert encode_request(target, request_) == expected
+
+
+def test_a_full_backlog_drops_instead_of_growing(stub_server: Callable[..., StubServer]) -> None:
+    server = stub_server("silent")
+    snaps = run_briefly(
+        server.url, rate=200, connections=2, max_backlog=10, read_timeout=5.0, total_timeout=5.0
+    )
+    errors = errors_of(snaps)
+    # 2 requests hang on the two connections, 10 wait for them, the other 188 are dropped; the
+    # 12 are timed out (the two in flight) or given up at the end of the drain.
+    assert errors[ErrorClass.DROPPED.value] == 188
+    assert sum(errors.values()) == 200
+    assert max(s.backlog for s in snaps) == 10

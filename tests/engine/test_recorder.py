@@ -52,3 +52,21 @@ def test_snapshots_merge_exactly_and_round_trip() -> None:
     assert set(total.tags) == {"w=0", "w=1"}
     assert total.workers == 2
     assert total.cpu == 0.5
+
+
+def test_run_summary_merges_tag_combinations_per_single_tag() -> None:
+    from loadplan.results.run import RunTotals
+
+    rec = Recorder()
+    for lang, bucket, n in (("ja", "tail", 3), ("ja", "head", 2), ("en", "tail", 4)):
+        for _ in range(n):
+            rec.record((("lang", lang), ("bucket", bucket)), 0, 0, MS, ErrorClass.OK, 200)
+    totals = RunTotals()
+    totals.add(rec.cut(0, 0.0, 1.0))
+    by_tag = totals.summary({}, complete=True, stop_reason="completed")["by_tag"]
+    assert {k: v["count"] for k, v in by_tag.items()} == {
+        "bucket=head": 2,
+        "bucket=tail": 7,
+        "lang=en": 4,
+        "lang=ja": 5,
+    }

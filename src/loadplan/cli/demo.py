@@ -71,7 +71,17 @@ def demo_overrides(url: str, rate: float, duration: str, out: Path) -> dict[tupl
         ("load", "arrivals"): ("demo", "poisson"),
         ("client", "capture_header"): ("demo", "X-Cache"),
         ("client", "timeout"): ("demo", "5s"),
-        ("request", "path"): ("demo", "/search?q=hello&lang=en"),
+        # Head/tail search traffic over every built-in language: Zipf s = 1 over 20k distinct
+        # queries per language, so a hot head caches and a long tail does not.
+        ("workload",): (
+            "demo",
+            {
+                "seed": 42,
+                "source": {"kind": "builtin", "pool_size": 20_000},
+                "popularity": {"model": "zipf", "s": 1.0},
+                "template": {"path": "/search", "params": {"q": "{query}", "lang": "{lang}"}},
+            },
+        ),
         ("output", "dir"): ("--out", str(out)),
     }
 

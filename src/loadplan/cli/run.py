@@ -13,6 +13,7 @@ from rich.console import Console
 
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
+from loadplan.plan.source import PlanSource
 
 EXIT_OK = 0
 EXIT_INCONCLUSIVE = 3
@@ -100,8 +101,8 @@ def register(app: typer.Typer) -> None:
         put(("client", "connections"), "--connections", connections)
         put(("client", "timeout"), "--timeout", timeout)
         put(("client", "capture_header"), "--capture-header", capture_header)
-        put(("request", "method"), "--method", method)
-        put(("request", "path"), "--path", path)
+        put(("workload", "template", "method"), "--method", method)
+        put(("workload", "template", "path"), "--path", path)
         if header:
             parsed = {}
             for h in header:
@@ -112,13 +113,13 @@ def register(app: typer.Typer) -> None:
                     msg = f"--header {h!r}: write it as 'Name: value'"
                     raise PlanError(msg)
                 parsed[name.strip()] = value.strip()
-            put(("request", "headers"), "--header", parsed)
+            put(("workload", "template", "headers"), "--header", parsed)
         put(("output", "dir"), "--out", str(out) if out else None)
         put(("output", "report"), "--report", report)
         put(("output", "metrics_port"), "--metrics-port", metrics_port)
         put(("output", "metrics_host"), "--metrics-host", metrics_host)
-        plan, _ = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console(), command=command_line())
+        plan, source = load_plan(plan_file, overrides)
+        code = run_plan(plan, plan_file, Console(), source, command=command_line())
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -135,7 +136,11 @@ def register(app: typer.Typer) -> None:
 
 
 def run_plan(
-    plan: Plan, plan_path: Path | None, console: Console, command: str | None = None
+    plan: Plan,
+    plan_path: Path | None,
+    console: Console,
+    source: PlanSource | None = None,
+    command: str | None = None,
 ) -> int:
     """Execute a plan with the live view, print the summary, write the report, return the exit code.
 
@@ -145,15 +150,24 @@ def run_plan(
     from loadplan.report.terminal import render_summary
     from loadplan.scenarios.runner import Sink, execute
     from loadplan.sinks.live import LiveView
+    from loadplan.workload.spec import build_sampler
+
+    base_dir = plan_path.parent if plan_path else Path.cwd()
+    sampler = build_sampler(plan.workload, base_dir, plan=source)
+    for warning in sampler.warnings:
+        console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
+    offsets = sampler.offsets
+    offsets_s = tuple(offsets.tolist()) if offsets is not None else None
+    planned_s = offsets_s[-1] if offsets_s else plan.load.duration
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
     meta = run_meta(plan, plan_path, command)
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
-        f"{plan.load.duration:g}s; writing {run_dir}",
+        f"{planned_s:g}s; writing {run_dir}",
         highlight=False,
     )
-    view = LiveView(console, plan.load.duration, plan.generator.lag_bound * 1000)
+    view = LiveView(console, planned_s, plan.generator.lag_bound * 1000)
     sinks: list[Sink] = [view]
     exporter = None
     if plan.output.metrics_port is not None:
@@ -174,7 +188,15 @@ def run_plan(
         view_started = True
 
     try:
-        outcome = execute(plan, run_dir, meta, sinks=sinks, on_start=start_sinks)
+        outcome = execute(
+            plan,
+            run_dir,
+            meta,
+            sinks=sinks,
+            source=sampler,
+            on_start=start_sinks,
+            offsets_s=offsets_s,
+        )
     finally:
         if view_started:
             view.__exit__(None, None, None)

@@ -13,6 +13,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import ClientSettings, Pool, Target
 from loadplan.engine.closed_loop import run_closed_loop
@@ -22,7 +24,7 @@ from loadplan.engine.request import ErrorClass, RequestSource
 from loadplan.engine.selfwatch import CpuMeter
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.schedule.arrivals import Arrivals
-from loadplan.schedule.schedule import Schedule
+from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
 
 FLUSH_EVERY_NS = 100_000_000
@@ -52,6 +54,7 @@ class WorkerSpec:
         start_ns: monotonic time of the run's start, shared by all workers so intervals align.
         drain_s: after the schedule ends, how long to wait for answers still in flight.
         warm_connections: connections opened before the start (closed loop: one per user).
+        offsets_s: explicit due times (recorded-timing replay) instead of ``profile``.
     """
 
     target: Target
@@ -68,9 +71,12 @@ class WorkerSpec:
     start_ns: int = 0
     drain_s: float = 5.0
     warm_connections: int = 16
+    offsets_s: tuple[float, ...] | None = None
 
     @property
     def length_s(self) -> float:
+        if self.offsets_s:
+            return self.offsets_s[-1]
         if self.mode is LoopMode.OPEN and self.profile is not None:
             return self.profile.duration
         return self.duration_s
@@ -97,7 +103,7 @@ async def run_worker(
 
     def stage_at(t: float) -> str:
         if profile is None:
-            return spec.mode.value
+            return "replay" if spec.offsets_s is not None else spec.mode.value
         return profile.label_at(min(t, profile.duration * (1 - 1e-12)))
 
     def cut(index: int, end_s: float) -> None:
@@ -142,10 +148,15 @@ async def run_worker(
     watcher = loop.create_task(watch_stop())
     try:
         if spec.mode is LoopMode.OPEN:
-            if profile is None:
-                msg = "open-loop worker needs a rate profile"
+            schedule: Schedule | OffsetSchedule
+            if spec.offsets_s is not None:
+                offsets = np.asarray(spec.offsets_s, dtype=np.float64)
+                schedule = OffsetSchedule(offsets, spec.worker, spec.workers)
+            elif profile is not None:
+                schedule = Schedule(profile, spec.arrivals, spec.seed, spec.worker, spec.workers)
+            else:
+                msg = "open-loop worker needs a rate profile or explicit offsets"
                 raise ValueError(msg)
-            schedule = Schedule(profile, spec.arrivals, spec.seed, spec.worker, spec.workers)
             await run_open_loop(schedule, source, pool, recorder, clock, spec.start_ns, stop)
         else:
             await run_closed_loop(

@@ -9,9 +9,17 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from loadplan.units import parse_duration
+from loadplan.workload.spec import WorkloadSpec
 
 
 def _duration(value: Any) -> float:
@@ -81,31 +89,9 @@ class ClientSpec(_Section):
     connect_timeout: Seconds = Field(3.0, gt=0)
     read_timeout: Seconds | None = Field(None, gt=0, description="default: timeout")
     capture_header: str = Field("", description="response header recorded as a tag, e.g. X-Cache")
-
-
-class RequestSpec(_Section):
-    """``[request]``: the request template."""
-
-    method: str = "GET"
-    path: str = "/"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str = ""
-
-    @field_validator("method")
-    @classmethod
-    def _method(cls, method: str) -> str:
-        if not method.isalpha():
-            msg = "not an HTTP method; use GET, POST, PUT, ..."
-            raise ValueError(msg)
-        return method.upper()
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, path: str) -> str:
-        if not path.startswith("/"):
-            msg = "must start with '/', e.g. /search?q=hello"
-            raise ValueError(msg)
-        return path
+    max_backlog: int = Field(
+        100_000, ge=1, description="requests waiting for a connection before more are dropped"
+    )
 
 
 class OutputSpec(_Section):
@@ -131,6 +117,6 @@ class Plan(_Section):
     target: TargetSpec
     load: LoadSpec
     client: ClientSpec = ClientSpec()
-    request: RequestSpec = RequestSpec()
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     output: OutputSpec = OutputSpec()
     generator: GeneratorSpec = GeneratorSpec()

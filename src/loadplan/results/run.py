@@ -18,7 +18,7 @@ from loadplan.engine.request import ErrorClass
 from loadplan.engine.selfwatch import GeneratorHealth, assess
 from loadplan.results import runlog
 from loadplan.results.histogram import decode, encode, new_histogram, percentiles_ms
-from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.results.snapshot import IntervalSnapshot, parse_tag_key
 
 SUMMARY_QUANTILES = (50, 90, 95, 99, 99.9)
 
@@ -64,6 +64,9 @@ class RunTotals:
         self.end_s = max(self.end_s, float(row.get("end_s", 0.0)))
         self.intervals += 1
 
+    def _by_tag(self) -> dict[str, dict[str, Any]]:
+        return _merge_by_single_tag(self.tags, self.tag_errors)
+
     def health(self, lag_p99_bound_ms: float = 10.0) -> GeneratorHealth:
         return assess(self.lag, self.cpu_per_worker, lag_p99_bound_ms)
 
@@ -105,6 +108,7 @@ class RunTotals:
                 | percentiles_ms(h, SUMMARY_QUANTILES)
                 for k, h in sorted(self.tags.items())
             },
+            "by_tag": self._by_tag(),
             "generator": {
                 "bound": health.bound,
                 "reasons": list(health.reasons),
@@ -119,6 +123,30 @@ class RunTotals:
                 "tags": {k: encode(h) for k, h in sorted(self.tags.items())},
             },
         }
+
+
+def _merge_by_single_tag(
+    tags: dict[str, HdrHistogram], tag_errors: Counter[str]
+) -> dict[str, dict[str, Any]]:
+    """Per single ``name=value`` (e.g. ``lang=ja``): all tag combinations holding it, merged.
+
+    Combinations answer "P95 of tail queries in ja"; single tags answer "P95 of ja" and keep the
+    terminal table short. Merging adds bucket counts, so both views are exact.
+    """
+    hists: dict[str, HdrHistogram] = {}
+    errors: Counter[str] = Counter()
+    for key, hist in tags.items():
+        for name, value in parse_tag_key(key).items():
+            single = f"{name}={value}"
+            if single not in hists:
+                hists[single] = new_histogram()
+            hists[single].add(hist)
+            errors[single] += tag_errors.get(key, 0)
+    return {
+        k: {"count": h.get_total_count(), "errors": errors[k]}
+        | percentiles_ms(h, SUMMARY_QUANTILES)
+        for k, h in sorted(hists.items())
+    }
 
 
 @dataclass(frozen=True, slots=True)

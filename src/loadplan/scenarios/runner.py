@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from loadplan.engine.client import ClientSettings, Target
-from loadplan.engine.request import FixedSource, Request, RequestSource
+from loadplan.engine.request import RequestSource
 from loadplan.engine.worker import LoopMode, WorkerSpec, run_worker
 from loadplan.errors import LoadplanError, TargetError
 from loadplan.plan.model import Mode, Plan
@@ -74,15 +74,9 @@ def check_reachable(target: Target, timeout_s: float) -> None:
         raise TargetError(msg) from None
 
 
-def request_from_plan(plan: Plan) -> Request:
-    req = plan.request
-    headers = tuple(req.headers.items())
-    if req.body and not any(k.lower() == "content-type" for k, _ in headers):
-        headers += (("Content-Type", "application/json"),)
-    return Request(req.method, req.path, headers, req.body.encode("utf-8"))
-
-
-def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
+def worker_specs(
+    plan: Plan, start_ns: int, offsets_s: tuple[float, ...] | None = None
+) -> list[WorkerSpec]:
     load, client = plan.load, plan.client
     n = load.workers
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
@@ -93,6 +87,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
         read_timeout=client.read_timeout or client.timeout,
         total_timeout=client.timeout,
         capture_header=client.capture_header,
+        max_backlog=max(1, client.max_backlog // n),
     )
     if load.mode is Mode.OPEN:
         assert load.rate is not None
@@ -106,6 +101,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
             workers=n,
             start_ns=start_ns,
             drain_s=client.timeout,
+            offsets_s=offsets_s,
         )
     else:
         assert load.users is not None
@@ -198,19 +194,28 @@ def execute(
     run_dir: Path,
     meta: dict[str, Any],
     sinks: Sequence[Sink] = (),
-    source_factory: Callable[[], RequestSource] | None = None,
+    source: RequestSource | None = None,
     on_start: Callable[[], None] | None = None,
+    offsets_s: tuple[float, ...] | None = None,
 ) -> RunOutcome:
-    """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended."""
+    """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended.
+
+    ``source`` gives the requests (default: the plan's workload, files relative to the current
+    directory); ``offsets_s`` replaces the rate profile with explicit due times (timing replay).
+    Workers are forked, so the source is built once here and shared, not rebuilt per worker.
+    """
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
-    source = (source_factory or (lambda: FixedSource(request_from_plan(plan))))()
+    if source is None:
+        from loadplan.workload.spec import build_sampler
+
+        source = build_sampler(plan.workload, Path.cwd())
     log = RunLogWriter(run_dir, meta)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide).
     start_ns = time.monotonic_ns() + 300_000_000 + 20_000_000 * plan.load.workers
-    specs = worker_specs(plan, start_ns)
+    specs = worker_specs(plan, start_ns, offsets_s)
     pipes, procs = [], []
     for spec in specs:
         parent_end, child_end = ctx.Pipe(duplex=False)
