@@ -82,28 +82,28 @@ def tag_breakdown(
     name = shown[0].name if shown else "tag"
 
     def draw(fig: Figure, ax: Axes) -> None:
+        # Dots on a log axis, not bars: P50 and P99 often differ a thousandfold under load, and
+        # bars would shrink the P50 to nothing.
         y = np.arange(len(shown))
-        height = 0.26
-        longest = 0.0
-        for i, q in enumerate((50, 95, 99)):
-            ms = [values_at_percentiles(v.latency, [q])[0] / 1000.0 for v in shown]
-            longest = max([longest, *ms])
-            ax.barh(
-                y + (i - 1) * height,
-                ms,
-                height=height,
-                label=f"P{q}",
-                color=QUANTILE_COLORS[f"p{q}"],
-            )
-        # A bound far beyond the bars would squash them to slivers; the tables carry it then.
+        ms = {
+            q: np.array([values_at_percentiles(v.latency, [q])[0] / 1000.0 for v in shown])
+            for q in (50, 95, 99)
+        }
+        ax.hlines(y, ms[50], ms[99], color="#c8c8c8", lw=3, zorder=1)
+        for q, marker in ((50, "o"), (95, "s"), (99, "D")):
+            ax.scatter(ms[q], y, s=36, marker=marker, color=QUANTILE_COLORS[f"p{q}"],
+                       label=f"P{q}", zorder=2)  # fmt: skip
+        lo, hi = float(ms[50].min(initial=1.0)), float(ms[99].max(initial=1.0))
+        # A bound far outside the dots would stretch the axis; the tables carry it then.
         for bound in bounds:
-            if bound.bound_ms <= 2 * longest:
+            if lo / 10 <= bound.bound_ms <= hi * 10:
                 ax.axvline(
                     bound.bound_ms, color=bound_color(bound), ls="--", lw=1, label=bound.label
                 )
+        log_ms(ax, axis="x")
         ax.set_yticks(y, [f"{v.value} ({v.count:,})" for v in shown])
-        ax.invert_yaxis()
-        ax.set_xlabel("latency, ms")
+        ax.set_ylim(len(shown) - 0.5, -0.5)
+        ax.set_xlabel("latency, ms (log)")
         legend(ax)
 
     labels = max((len(f"{v.value} ({v.count:,})") for v in shown), default=8)

@@ -74,14 +74,18 @@ def draw_plot(
     return Plot(name, title, buf.getvalue())
 
 
-def log_ms(ax: Axes) -> None:
-    """A log y axis labelled in plain milliseconds (0.5, 1, 10, 100) rather than powers of ten."""
+def log_ms(ax: Axes, axis: str = "y") -> None:
+    """A log axis labelled in plain milliseconds (0.5, 1, 10, 100) rather than powers of ten."""
     from matplotlib.ticker import FuncFormatter, LogLocator
 
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    scale = ax.yaxis if axis == "y" else ax.xaxis
+    if axis == "y":
+        ax.set_yscale("log")
+    else:
+        ax.set_xscale("log")
+    scale.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    scale.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    scale.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
 def bound_color(bound: SlaBound) -> str:
