@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -178,7 +179,8 @@ class PrometheusExporter:
             raise self._port_error(exc) from None
 
     def _port_error(self, exc: OSError) -> PlanError:
-        reason = (exc.strerror or type(exc).__name__).lower()
+        # socket.create_server appends the address to strerror; the errno's own text is enough.
+        reason = (os.strerror(exc.errno) if exc.errno else type(exc).__name__).lower()
         return PlanError(
             f"--metrics-port {self.port}: cannot listen on {self.host}:{self.port} ({reason}); "
             "choose another port, or 0 for any free one"
