@@ -9,17 +9,20 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from hdrh.histogram import HdrHistogram
 
 from loadplan.report.data import ReportData
 from loadplan.results.histogram import values_at_percentiles
 
-CSV_FILES = {
-    "seconds.csv": "one row per second",
-    "stages.csv": "one row per stage",
-    "tags.csv": "one row per tag value",
-}
+CSV_FILES = MappingProxyType(
+    {
+        "seconds.csv": "one row per second",
+        "stages.csv": "one row per stage",
+        "tags.csv": "one row per tag value",
+    }
+)
 QUANTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
 QUANTILE_COLUMNS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from loadplan.report.verdict import SlaBound
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
 
 WIDTH_IN = 10.0
 DPI = 100
-QUANTILE_COLORS = {"p50": "#4c72b0", "p95": "#dd8452", "p99": "#c44e52", "max": "#8c8c8c"}
+QUANTILE_COLORS = MappingProxyType(
+    {"p50": "#4c72b0", "p95": "#dd8452", "p99": "#c44e52", "max": "#8c8c8c"}
+)
 BOUND_COLOR = "#d62728"
 ERROR_COLORS = ("#c44e52", "#dd8452", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974")
 

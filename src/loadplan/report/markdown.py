@@ -7,11 +7,12 @@ forge: plain tables, images by relative path (``plots/<name>.png``), alerts as b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from loadplan.report.document import Alert, Block, Figure, Heading, Paragraph, Table
 
 PLOTS_DIR = "plots"
-_ALERT_PREFIX = {"danger": "⚠️ ", "warning": "⚠️ ", "ok": "✅ ", "fail": "❌ "}
+_ALERT_PREFIX = MappingProxyType({"danger": "⚠️ ", "warning": "⚠️ ", "ok": "✅ ", "fail": "❌ "})
 
 
 def plot_path(name: str) -> str:
