@@ -32,12 +32,16 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
+    from loadplan.cli import report as report_cli
     from loadplan.cli import run as run_cli
     from loadplan.cli import target as target_cli
     from loadplan.cli import workload as workload_cli
 
     run_cli.register(app)
+    report_cli.register(app)
+    dashboard_cli.register(app)
     demo_cli.register(app)
     target_cli.register(app)
     workload_cli.register(app)

@@ -95,12 +95,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
     ) -> None:
         """Start the reference search service and run a short load against it."""
-        from loadplan.cli.run import default_run_dir, run_plan
+        from loadplan.cli.run import command_line, default_run_dir, run_plan
         from loadplan.plan.load import load_plan
 
         console = Console()
         run_dir = out or default_run_dir()
         with reference_service(docs, console) as url:
             plan, _ = load_plan(None, demo_overrides(url, rate, duration, run_dir))
-            code = run_plan(plan, None, console)
+            code = run_plan(plan, None, console, command=command_line())
         raise typer.Exit(code)

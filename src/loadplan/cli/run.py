@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,11 +24,17 @@ def default_run_dir() -> Path:
     return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def run_meta(plan: Plan, plan_path: Path | None) -> dict[str, Any]:
+def command_line() -> str:
+    """The command as typed, for the report's first line (CLI layer only: it reads sys.argv)."""
+    return shlex.join(["loadplan", *sys.argv[1:]])
+
+
+def run_meta(plan: Plan, plan_path: Path | None, command: str | None = None) -> dict[str, Any]:
     from loadplan import __version__
 
     return {
         "loadplan": __version__,
+        "command": command,
         "plan_file": str(plan_path) if plan_path else None,
         "plan": plan.model_dump(mode="json"),
         "target": plan.target.url,
@@ -64,6 +72,17 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="response header to record as a tag")
         ] = None,
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
+        report: Annotated[
+            bool | None,
+            typer.Option("--report/--no-report", help="write RUN_DIR/report/ at the end"),
+        ] = None,
+        metrics_port: Annotated[
+            int | None,
+            typer.Option(help="serve live Prometheus metrics on this port (0: any free port)"),
+        ] = None,
+        metrics_host: Annotated[
+            str | None, typer.Option(help="address for --metrics-port [default: 127.0.0.1]")
+        ] = None,
     ) -> None:
         """Send load at a fixed rate (open loop) or with N users (closed loop) and summarize."""
         overrides: dict[tuple[str, ...], tuple[str, Any]] = {}
@@ -100,8 +119,11 @@ def register(app: typer.Typer) -> None:
                 parsed[name.strip()] = value.strip()
             put(("workload", "template", "headers"), "--header", parsed)
         put(("output", "dir"), "--out", str(out) if out else None)
+        put(("output", "report"), "--report", report)
+        put(("output", "metrics_port"), "--metrics-port", metrics_port)
+        put(("output", "metrics_host"), "--metrics-host", metrics_host)
         plan, source = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console(), source)
+        code = run_plan(plan, plan_file, Console(), source, command=command_line())
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -118,11 +140,19 @@ def register(app: typer.Typer) -> None:
 
 
 def run_plan(
-    plan: Plan, plan_path: Path | None, console: Console, source: PlanSource | None = None
+    plan: Plan,
+    plan_path: Path | None,
+    console: Console,
+    source: PlanSource | None = None,
+    command: str | None = None,
 ) -> int:
-    """Execute a plan with the live view, print the summary, return the exit code."""
+    """Execute a plan with the live view, print the summary, write the report, return the exit code.
+
+    With ``output.metrics_port`` set, the run's live metrics are served in Prometheus format from
+    when the workers start until the run ends.
+    """
     from loadplan.report.terminal import render_summary
-    from loadplan.scenarios.runner import execute
+    from loadplan.scenarios.runner import Sink, execute
     from loadplan.sinks.live import LiveView
     from loadplan.workload.spec import build_sampler
 
@@ -135,17 +165,29 @@ def run_plan(
     planned_s = offsets_s[-1] if offsets_s else plan.load.duration
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
-    meta = run_meta(plan, plan_path)
+    meta = run_meta(plan, plan_path, command)
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
         f"{planned_s:g}s; writing {run_dir}",
         highlight=False,
     )
     view = LiveView(console, planned_s, plan.generator.lag_bound * 1000)
+    sinks: list[Sink] = [view]
+    exporter = None
+    if plan.output.metrics_port is not None:
+        from loadplan.sinks.prometheus import PrometheusExporter
+
+        exporter = PrometheusExporter(plan.output.metrics_host, plan.output.metrics_port)
+        exporter.check_port()
+        sinks.append(exporter)
     view_started = False
 
-    def start_view() -> None:
+    def start_sinks() -> None:
         nonlocal view_started
+        # Started once the workers exist: no server thread is running when they fork.
+        if exporter is not None:
+            url = exporter.start()
+            console.print(f"loadplan: live metrics at {url}", highlight=False)
         view.__enter__()
         view_started = True
 
@@ -154,18 +196,39 @@ def run_plan(
             plan,
             run_dir,
             meta,
-            sinks=[view],
+            sinks=sinks,
             source=sampler,
-            on_start=start_view,
+            on_start=start_sinks,
             offsets_s=offsets_s,
         )
     finally:
         if view_started:
             view.__exit__(None, None, None)
+        if exporter is not None:
+            exporter.stop()
     render_summary(outcome.summary, console)
     console.print(f"run directory: {run_dir}", highlight=False)
+    if plan.output.report:
+        write_report_safely(run_dir, console)
     if outcome.stop_reason.startswith("interrupted"):
         return EXIT_INTERRUPTED
     if outcome.summary["generator"]["bound"] or not outcome.summary["complete"]:
         return EXIT_INCONCLUSIVE
     return EXIT_OK
+
+
+def write_report_safely(run_dir: Path, console: Console) -> None:
+    """Write the run's report; any failure is one warning line, never a lost run."""
+    try:
+        from loadplan.report.build import write_report
+
+        files = write_report(run_dir)
+    except Exception as exc:  # the run is on disk already; a report bug must not hide it
+        console.print(
+            f"loadplan: warning: no report written ({type(exc).__name__}: {exc}); "
+            f"retry with: loadplan report {run_dir}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(f"report: {files.html} · {files.markdown}", highlight=False, soft_wrap=True)

@@ -95,9 +95,14 @@ class ClientSpec(_Section):
 
 
 class OutputSpec(_Section):
-    """``[output]``: where the run directory goes."""
+    """``[output]``: where the run directory goes, the report, and the live metrics endpoint."""
 
     dir: str | None = Field(None, description="run directory; default runs/<timestamp>")
+    report: bool = Field(True, description="write RUN_DIR/report/ (Markdown, HTML, CSV) at the end")
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="serve live Prometheus metrics on this port (0: any)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="address the metrics endpoint binds")
 
 
 class GeneratorSpec(_Section):

@@ -244,8 +244,6 @@ def execute(
     owner = {id(p): w for w, p in enumerate(pipes)}
     errors: list[str] = []
     stop_reason = "completed"
-    if on_start is not None:
-        on_start()
 
     def publish(snaps: list[IntervalSnapshot]) -> None:
         for snap in snaps:
@@ -255,6 +253,9 @@ def execute(
                 sink.update(snap, totals)
 
     try:
+        # Inside the try: if starting a sink fails, the workers are still stopped and joined.
+        if on_start is not None:
+            on_start()
         open_pipes = list(pipes)
         while open_pipes:
             if interrupts >= 2:
