@@ -11,6 +11,7 @@ import pytest
 import uvloop
 
 from loadplan.engine.client import ClientSettings, Target, encode_request
+from loadplan.engine.recorder import RawInterval
 from loadplan.engine.request import ErrorClass, FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.results.snapshot import IntervalSnapshot
@@ -36,9 +37,9 @@ def run_briefly(
         start_ns=time.monotonic_ns() + 50_000_000,
         drain_s=1.0,
     )
-    snaps: list[IntervalSnapshot] = []
-    uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), snaps.append, lambda: False))
-    return snaps
+    raws: list[RawInterval] = []
+    uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), raws.append, lambda: False))
+    return [raw.to_snapshot() for raw in raws]
 
 
 def errors_of(snaps: list[IntervalSnapshot]) -> Counter[str]:

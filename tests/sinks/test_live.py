@@ -20,7 +20,7 @@ def one_second(index: int, lag_ms: int = 1) -> tuple:
         rec.sent_one()
         error = ErrorClass.OK if i < 98 else ErrorClass.HTTP_5XX
         rec.record((), 0, 0, (i + 1) * MS, error, 200 if i < 98 else 503)
-    snap = rec.cut(index, float(index), index + 1.0, stage="constant", cpu=0.4)
+    snap = rec.cut(index, float(index), index + 1.0, stage="constant", cpu=0.4).to_snapshot()
     totals = RunTotals()
     totals.add(snap)
     return snap, totals

@@ -1,5 +1,5 @@
 """One worker: one event loop running the pacer (or the users), the pool and the recorder, and
-emitting one ``IntervalSnapshot`` per second through a callback.
+emitting one ``RawInterval`` per second through a callback.
 
 Workers know nothing of files, terminals or other workers. The coordinator starts N of them (as
 processes here, or as Ray actors elsewhere), merges what they emit and decides what to keep.
@@ -19,15 +19,12 @@ from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import ClientSettings, Pool, Target
 from loadplan.engine.closed_loop import run_closed_loop
 from loadplan.engine.open_loop import run_open_loop
-from loadplan.engine.recorder import Recorder
+from loadplan.engine.recorder import RawInterval, Recorder
 from loadplan.engine.request import ErrorClass, RequestSource
 from loadplan.engine.selfwatch import CpuMeter
-from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
-
-FLUSH_EVERY_NS = 100_000_000
 
 
 class LoopMode(enum.StrEnum):
@@ -85,13 +82,14 @@ class WorkerSpec:
 async def run_worker(
     spec: WorkerSpec,
     source: RequestSource,
-    emit: Callable[[IntervalSnapshot], None],
+    emit: Callable[[RawInterval], None],
     should_stop: Callable[[], bool],
     clock: Clock | None = None,
 ) -> None:
     """Run one worker to the end of its schedule, or until ``should_stop()`` turns true.
 
-    Emits a snapshot at every whole second after ``spec.start_ns`` and a last, partial one.
+    Emits a ``RawInterval`` at every whole second after ``spec.start_ns`` and a last, partial
+    one; the receiver turns them into snapshots (``RawInterval.to_snapshot``).
     """
     clock = clock or MonotonicClock()
     loop = asyncio.get_running_loop()
@@ -108,7 +106,7 @@ async def run_worker(
 
     def cut(index: int, end_s: float) -> None:
         inflight_max, pool.inflight_max = pool.inflight_max, pool.inflight
-        snap = recorder.cut(
+        raw = recorder.cut(
             index,
             float(index),
             end_s,
@@ -117,7 +115,7 @@ async def run_worker(
             backlog=pool.backlog,
             cpu=cpu.read(),
         )
-        emit(snap)
+        emit(raw)
 
     next_index = 0
 
@@ -127,10 +125,6 @@ async def run_worker(
         cpu.read()
         while True:
             boundary = spec.start_ns + (next_index + 1) * 1_000_000_000
-            # Fill the histograms a slice at a time, so no single pause holds up the pacer.
-            while clock.now_ns() < boundary - FLUSH_EVERY_NS:
-                await clock.sleep_until(min(boundary, clock.now_ns() + FLUSH_EVERY_NS))
-                recorder.flush()
             await clock.sleep_until(boundary)
             cut(next_index, next_index + 1.0)
             next_index += 1

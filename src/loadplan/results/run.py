@@ -40,7 +40,21 @@ class RunTotals:
     intervals: int = 0
 
     def add(self, snap: IntervalSnapshot) -> None:
-        self.add_counts(snap.summary())
+        self.add_counts(
+            {
+                "due": snap.due,
+                "sent": snap.sent,
+                "completed": snap.completed,
+                "bytes_in": snap.bytes_in,
+                "clamped": snap.clamped,
+                "errors": snap.errors,
+                "statuses": {str(k): v for k, v in snap.statuses.items()},
+                "tags": {k: {"errors": n} for k, n in snap.tag_errors.items()},
+                "cpu": snap.cpu,
+                "workers": snap.workers,
+                "end_s": snap.end_s,
+            }
+        )
         self.latency.add(snap.latency)
         self.service.add(snap.service)
         self.lag.add(snap.lag)
