@@ -57,7 +57,8 @@ def main() -> None:
             break
         t = time.monotonic() - started
         samples.append((t, tree_rss_mb(ps)))
-        print(f"t={t:6.0f}s rss={samples[-1][1]:8.1f} MB", flush=True)
+        parts = " ".join(f"{p.pid}:{p.memory_info().rss / 2**20:.1f}" for p in [ps, *ps.children()])
+        print(f"t={t:6.0f}s rss={samples[-1][1]:8.1f} MB ({parts})", flush=True)
     after_warmup = [rss for t, rss in samples if t >= 60] or [rss for _, rss in samples]
     print(f"run dir: {out}")
     print(
