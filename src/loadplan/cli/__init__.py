@@ -34,9 +34,11 @@ def build_app() -> typer.Typer:
 
     from loadplan.cli import demo as demo_cli
     from loadplan.cli import run as run_cli
+    from loadplan.cli import suite as suite_cli
     from loadplan.cli import target as target_cli
 
     run_cli.register(app)
+    suite_cli.register(app)
     demo_cli.register(app)
     target_cli.register(app)
     return app

@@ -13,6 +13,7 @@ from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
 
 EXIT_OK = 0
+EXIT_FAIL = 1
 EXIT_INCONCLUSIVE = 3
 EXIT_INTERRUPTED = 130
 
@@ -105,27 +106,42 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the summary of a run directory, even one whose run was killed."""
         from loadplan.report.terminal import render_summary
+        from loadplan.report.verdict import render_stages, render_verdict
         from loadplan.results.run import RunResult
 
         result = RunResult.load(run_dir)
-        render_summary(result.summary, Console())
-        raise typer.Exit(EXIT_INCONCLUSIVE if result.summary["generator"]["bound"] else EXIT_OK)
+        console = Console()
+        summary = result.summary
+        render_summary(summary, console)
+        if len(summary.get("stages", {})) > 1:
+            render_stages(summary["stages"], console)
+        render_verdict(summary.get("verdict"), console)
+        if not summary["complete"]:
+            # A partial run: its numbers are real but cover part of the plan; no verdict code.
+            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK)
+        raise typer.Exit(exit_code(summary))
 
 
 def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
-    """Execute a plan with the live view, print the summary, return the exit code."""
+    """Execute a plan with the live view, print the summary (and verdict), return the exit code."""
     from loadplan.report.terminal import render_summary
-    from loadplan.scenarios.runner import execute
+    from loadplan.report.verdict import render_stages, render_verdict
+    from loadplan.scenarios.scenario import Scenario
+    from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
+    from loadplan.units import format_duration
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
     meta = run_meta(plan, plan_path)
+    scenario = Scenario.from_plan(plan)
+    staged = len(scenario.stages) > 1 or bool(plan.stages)
+    what = f"{len(scenario.stages)} stages, " if staged else ""
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
-        f"{plan.load.duration:g}s; writing {run_dir}",
+        f"{what}{format_duration(scenario.duration_s)}; writing {run_dir}",
         highlight=False,
     )
-    view = LiveView(console, plan.load.duration, plan.generator.lag_bound * 1000)
+    view = LiveView(console, scenario.duration_s, plan.generator.lag_bound * 1000)
     view_started = False
 
     def start_view() -> None:
@@ -134,14 +150,30 @@ def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
         view_started = True
 
     try:
-        outcome = execute(plan, run_dir, meta, sinks=[view], on_start=start_view)
+        outcome = run_session(plan, run_dir, meta, sinks=[view], on_start=start_view)
     finally:
         if view_started:
             view.__exit__(None, None, None)
-    render_summary(outcome.summary, console)
+    summary = outcome.summary
+    render_summary(summary, console)
+    if staged:
+        render_stages(summary["stages"], console)
+    render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
-    if outcome.stop_reason.startswith("interrupted"):
+    return exit_code(summary)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """130 interrupted; with [slo], the verdict's code; else 3 if untrustworthy, 0 if done.
+
+    A run that did not finish (a worker failed) is inconclusive whatever its verdict says.
+    """
+    if str(summary.get("stop_reason", "")).startswith("interrupted"):
         return EXIT_INTERRUPTED
-    if outcome.summary["generator"]["bound"] or not outcome.summary["complete"]:
+    if not summary.get("complete"):
         return EXIT_INCONCLUSIVE
-    return EXIT_OK
+    verdict = summary.get("verdict")
+    if verdict is not None:
+        passed = verdict.get("pass")
+        return EXIT_INCONCLUSIVE if passed is None else (EXIT_OK if passed else EXIT_FAIL)
+    return EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK
