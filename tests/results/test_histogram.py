@@ -7,10 +7,12 @@ from loadplan.results.histogram import (
     HIGHEST_US,
     decode,
     encode,
+    mean_value,
     merged,
     new_histogram,
     percentiles_ms,
     record_many,
+    values_at_percentiles,
 )
 
 
@@ -50,3 +52,24 @@ def test_merge_adds_counts_exactly_and_survives_encoding() -> None:
 
 def test_percentiles_ms_of_empty_is_empty() -> None:
     assert percentiles_ms(new_histogram()) == {}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1],
+        [5, 5, 5, 5],
+        list(range(1, 3000)),
+        [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, HIGHEST_US],
+        np.random.default_rng(7).lognormal(8, 2, 20_000).astype(int).clip(1, HIGHEST_US).tolist(),
+    ],
+    ids=["one", "equal", "range", "decades", "lognormal"],
+)
+def test_fast_percentiles_and_mean_match_hdrh(values: list[int]) -> None:
+    hist = new_histogram()
+    record_many(hist, values)
+    quantiles = (0, 1, 50, 90, 95, 99, 99.9, 100)
+    assert values_at_percentiles(hist, quantiles) == [
+        hist.get_value_at_percentile(q) for q in quantiles
+    ]
+    assert mean_value(hist) == pytest.approx(hist.get_mean_value(), rel=1e-12)

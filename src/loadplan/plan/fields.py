@@ -20,7 +20,11 @@ class Section(BaseModel):
 
 
 def _duration(value: Any) -> float:
-    return parse_duration(value)
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        # The plan's error line already says "field = value"; keep only the why and the fix.
+        raise ValueError(str(exc).split(": ", 1)[-1]) from None
 
 
 def _fraction(value: Any) -> Any:
