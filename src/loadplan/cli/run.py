@@ -135,7 +135,8 @@ def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
     meta = run_meta(plan, plan_path)
     scenario = Scenario.from_plan(plan)
     staged = len(scenario.stages) > 1 or bool(plan.stages)
-    what = f"{len(scenario.stages)} stages, " if staged else ""
+    count = len(scenario.stages)
+    what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
         f"{what}{format_duration(scenario.duration_s)}; writing {run_dir}",

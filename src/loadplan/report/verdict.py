@@ -11,12 +11,26 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+LOG_WIDTH = 132
 _RESULT = {True: "[green]PASS[/]", False: "[bold red]FAIL[/]", None: "[dim]-[/]"}
 
 
 def _ms(stats: dict[str, Any], key: str) -> str:
     value = stats.get(key)
     return "-" if value is None else f"{value:.1f}"
+
+
+def _print_wide(table: Table, console: Console) -> None:
+    """Logs are read wide: off a terminal, tables get 132 columns rather than wrapping at 80."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.width
+    console.width = max(width, LOG_WIDTH)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def render_stages(stages: dict[str, Any], console: Console) -> None:
@@ -44,7 +58,7 @@ def render_stages(stages: dict[str, Any], console: Console) -> None:
             "-" if err is None else f"{err:.2%}",
         )
     console.print("[bold]stages[/] (latency ms, from intended send)")
-    console.print(table, width=None if console.is_terminal else max(console.width, 132))
+    _print_wide(table, console)
 
 
 def render_verdict(verdict: dict[str, Any] | None, console: Console) -> None:
@@ -59,8 +73,7 @@ def render_verdict(verdict: dict[str, Any] | None, console: Console) -> None:
             row["stage"], row["objective"], row["bound"], row["measured"], _RESULT[row["pass"]]
         )
     console.print("[bold]verdict[/]")
-    # Logs are read wide: a non-terminal gets the table unwrapped rather than at 80 columns.
-    console.print(table, width=None if console.is_terminal else max(console.width, 132))
+    _print_wide(table, console)
     failed = [r for r in verdict["rows"] if r["pass"] is False]
     if verdict["pass"] is None:
         why = "; ".join(verdict.get("inconclusive", [])) or "no objective could be judged"
