@@ -15,6 +15,7 @@ from loadplan.errors import (
     RunDirError,
     TargetError,
 )
+from loadplan.verdict import Verdict, VerdictRow
 
 __version__ = "0.1.0"
 
@@ -30,5 +31,7 @@ __all__ = [
     "Request",
     "RunDirError",
     "TargetError",
+    "Verdict",
+    "VerdictRow",
     "__version__",
 ]

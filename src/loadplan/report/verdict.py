@@ -41,7 +41,7 @@ def render_stages(stages: dict[str, Any], console: Console) -> None:
     for label, entry in stages.items():
         planned = entry["planned"]
         lo, hi = planned["rate_from"], planned["rate_to"]
-        plan_text = f"{lo:g}" if lo == hi else f"{lo:g}->{hi:g}"
+        plan_text = "-" if lo is None else f"{lo:g}" if lo == hi else f"{lo:g}->{hi:g}"
         if not entry.get("ran"):
             table.add_row(label, plan_text, "-", "-", "-", "-", "-", "not run")
             continue

@@ -151,7 +151,9 @@ def _stage_summaries(
         spans = {seg.label: (start, end) for seg, start, end in scenario.profile.spans()}
     out: dict[str, Any] = {}
     for stage in scenario.stages:
-        for label, (rate_from, rate_to) in zip(stage.labels, stage.rates, strict=True):
+        # A closed-loop run has users, not a planned rate.
+        rates = stage.rates or ((None, None),) * len(stage.labels)
+        for label, (rate_from, rate_to) in zip(stage.labels, rates, strict=True):
             start, end = spans.get(label, (stage.start_s, stage.end_s))
             entry: dict[str, Any] = {
                 "stage": stage.name,
