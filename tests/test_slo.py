@@ -89,7 +89,7 @@ def test_a_plan_without_objectives_judges_nothing() -> None:
     [
         (
             steady(0, 3, "warm") + steady(3, 5, "sustained", lag_ms=50),
-            "generator-bound in sustained",
+            "generator-bound in judged",
         ),
         (steady(0, 3, "warm") + steady(3, 5, "sustained", cpu=0.95), "generator CPU >= 90%"),
         (
@@ -297,3 +297,10 @@ def test_unreachable_needs_three_refused_seconds_in_a_row() -> None:
     gone = [refused(i, i >= 4) for i in range(8)]
     assert unreachable_from(flaky) is None
     assert unreachable_from(gone) == 4.0
+
+
+def test_one_late_second_among_many_is_not_a_lagging_generator() -> None:
+    stages = (TWO[0], {"name": "sustained", "type": "soak", "rate": 100, "duration": 200})
+    late = steady(3, 1, "sustained", lag_ms=70)
+    verdict = verdict_for(steady(0, 3, "warm") + late + steady(4, 199, "sustained"), stages=stages)
+    assert (verdict.passed, verdict.inconclusive) == (True, ())

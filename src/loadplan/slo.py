@@ -10,9 +10,10 @@ Rules:
   leaving out the run's first stage (it warms the cache) unless it is the only one.
 * A spike stage gets its error rate and its recovery time: seconds from the spike's end until
   the P95 of each second is back under its bound for ``settle`` seconds.
-* No data is a failure, never a pass. A judged stage whose generator could not keep up, or a
-  target refusing every connection for 3 seconds, makes the verdict inconclusive: then the
-  numbers do not describe the target.
+* No data is a failure, never a pass. A generator that could not keep up over the judged
+  stages (schedule-lag P99 over ``[generator] lag_bound``, or its CPU saturated), or a target
+  refusing every connection for 3 seconds, makes the verdict inconclusive: then the numbers do
+  not describe the target.
 
 Example::
 
@@ -74,9 +75,6 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
         totals = book.totals_of(stage.labels)
         if stage.judged:
             rows += _stage_rows(slo, stage.name, totals)
-            health = totals.health(evidence.lag_bound_ms)
-            if health.bound:
-                inconclusive.append(f"generator-bound in {stage.name}: {'; '.join(health.reasons)}")
         if slo.cache_hit_rate is not None and (stage in warm or stage.flush_cache):
             rate, where = _hit_rate(evidence, [stage], totals)
             rows.append(_cache_row(stage.name, rate, where, slo.cache_hit_rate, stage in warm))
@@ -89,6 +87,11 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
     if judged:
         totals = book.totals_of(label for s in judged for label in s.labels)
         rows += _stage_rows(slo, "run", totals)
+        # Over the judged seconds together: one late second in a short stage is not a lagging
+        # generator, and a breakpoint that outruns it does not taint the stages before it.
+        health = totals.health(evidence.lag_bound_ms)
+        if health.bound:
+            inconclusive.append(f"generator-bound in judged stages: {'; '.join(health.reasons)}")
         if slo.cache_hit_rate is not None and warm:
             warm_totals = book.totals_of(label for s in warm for label in s.labels)
             rate, where = _hit_rate(evidence, warm, warm_totals)
