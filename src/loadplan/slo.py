@@ -102,6 +102,9 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
     lost = unreachable_from(book.seconds_of(watched))
     if lost is not None:
         inconclusive.append(f"target unreachable from t={lost:g}s (every connection refused)")
+    # Stage by stage in run order (contributed rows beside their stage), the run last.
+    order = {s.name: i for i, s in enumerate(stages)} | {"run": len(stages)}
+    rows.sort(key=lambda row: order.get(row.stage, len(stages)))
     return decide(rows, inconclusive)
 
 

@@ -12,6 +12,8 @@ from loadplan.plan.stages import SuiteSpec
 from loadplan.scenarios.scenario import Scenario
 from loadplan.scenarios.suite import suite_stages, with_suite_stages
 
+REPO_EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 SUITE = Scenario._build(suite_stages(1000, 7200, SuiteSpec()))
 
 

@@ -2,6 +2,7 @@
 
 The plan's ``[[stages]]`` if it has them, else the standard suite built from ``[load]`` and
 ``[suite]``: baseline, ramp-up, sustained, spike and recovery, cache cold and warm, breakpoint.
+``--duration`` is the sustained stage's length either way (for own stages: every soak stage).
 Exit codes: 0 the SLA held, 1 it failed, 2 usage or plan error, 3 inconclusive, 130 interrupted.
 """
 
@@ -56,8 +57,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the sign-off suite and exit with the verdict (0 pass, 1 fail, 3 inconclusive)."""
         from loadplan.cli.run import run_plan
+        from loadplan.errors import PlanError
         from loadplan.plan.load import load_plan
-        from loadplan.scenarios.suite import with_suite_stages
+        from loadplan.scenarios.suite import with_suite_stages, with_sustained
 
         overrides: dict[tuple[str, ...], tuple[str, Any]] = {}
         for field, option, value in (
@@ -69,6 +71,11 @@ def register(app: typer.Typer) -> None:
             if value is not None:
                 overrides[field] = (option, value)
         plan, source = load_plan(plan_file, overrides)
+        if plan.stages and rate is not None:
+            msg = f"--rate {rate:g}: the plan's [[stages]] set their own rates; edit them instead"
+            raise PlanError(msg)
+        if plan.stages and duration is not None:
+            plan = with_sustained(plan, plan.load.duration)
         plan = with_suite_stages(plan, source)
         console = Console()
         print_stages(Scenario.from_plan(plan), console)

@@ -106,3 +106,19 @@ def with_suite_stages(plan: Plan, source: PlanSource | None = None) -> Plan:
     if problems:
         raise PlanError(problems)
     return expanded
+
+
+def with_sustained(plan: Plan, seconds: float, option: str = "--duration") -> Plan:
+    """A plan bringing its own ``[[stages]]`` with every soak (sustained) stage ``seconds`` long:
+    what ``--duration`` means for such a plan, as it means the sustained length for the suite."""
+    if not any(isinstance(stage, SoakStage) for stage in plan.stages):
+        msg = (
+            f"{option} {seconds:g}s: sets the sustained stage's length, but the plan's "
+            '[[stages]] have no type = "soak" stage; set the lengths in the plan instead'
+        )
+        raise PlanError(msg)
+    stages = tuple(
+        stage.model_copy(update={"duration": seconds}) if isinstance(stage, SoakStage) else stage
+        for stage in plan.stages
+    )
+    return plan.model_copy(update={"stages": stages})
