@@ -10,7 +10,7 @@ from loadplan.errors import PlanError
 from loadplan.plan.load import load_plan
 from loadplan.plan.stages import SuiteSpec
 from loadplan.scenarios.scenario import Scenario
-from loadplan.scenarios.suite import suite_stages, with_suite_stages
+from loadplan.scenarios.suite import suite_stages, with_suite_stages, with_sustained
 
 REPO_EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -109,3 +109,14 @@ def test_suite_plan_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(PlanError) as info:
         with_suite_stages(*load_plan(path, {}))
     assert message in str(info.value)
+
+
+def test_duration_sets_the_soak_stages_of_a_plan_with_its_own_stages() -> None:
+    plan, _ = load_plan(REPO_EXAMPLES / "search-api.toml", {})
+    longer = with_sustained(plan, 600)
+    soaks = [s for s in longer.stages if s.type == "soak"]
+    assert [s.duration for s in soaks] == [600]  # type: ignore[union-attr]
+    assert [s.name for s in longer.stages] == [s.name for s in plan.stages]
+    no_soak = plan.model_copy(update={"stages": plan.stages[:2]})
+    with pytest.raises(PlanError, match='no type = "soak" stage'):
+        with_sustained(no_soak, 600)
