@@ -99,14 +99,16 @@ def test_every_stage_type_in_one_chained_run(
     for row in full:
         i = row["index"]
         assert row["stage"] == profile.label_at(i + 0.5)
-        # Uniform arrivals: each second offers exactly the profile's integral over it.
-        assert row["due"] == pytest.approx(profile.hits(i + 1) - profile.hits(i), abs=2), row
+        # Uniform arrivals: each second offers the profile's integral over it. A request is
+        # counted when dispatched, so a late tick moves a few across a second's edge.
+        expected = profile.hits(i + 1) - profile.hits(i)
+        assert row["due"] == pytest.approx(expected, abs=max(3, 0.15 * expected)), row
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["stages"]) == [
         "warm", "ramp", "stairs-0", "stairs-1", "spike", "spike-recovery", "soak",
         "breakpoint-0", "breakpoint-1",
     ]  # fmt: skip
-    assert summary["stages"]["spike"]["requests"]["due"] == pytest.approx(300, abs=2)
+    assert summary["stages"]["spike"]["requests"]["due"] == pytest.approx(300, abs=10)
     assert summary["stages"]["stairs-1"]["planned"]["rate_from"] == 200
     assert summary["requests"]["due"] == server.requests_seen() == profile.total_hits
     assert summary["breakpoint"]["reached"] is False
