@@ -44,7 +44,7 @@ step_duration = "1s"
 p95 = "1s"
 p99 = "2s"
 error_rate = "1%"
-throughput = "95%"
+throughput = "90%"
 cache_hit_rate = "50%"
 [generator]
 lag_bound = "1s"
