@@ -47,7 +47,10 @@ def print_stages(scenario: Scenario, console: Console) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("suite")
     def suite_command(
-        plan_file: Annotated[Path, typer.Argument(help="TOML plan with [target], [load], [slo]")],
+        plan_file: Annotated[
+            # Escaped: typer renders help as rich markup, where [load] would be a tag.
+            Path, typer.Argument(help=r"TOML plan with \[target], \[load] rate and \[slo]")
+        ],
         url: Annotated[str | None, typer.Option(help="target base URL")] = None,
         rate: Annotated[float | None, typer.Option(help="target QPS (sustained rate)")] = None,
         duration: Annotated[
