@@ -15,23 +15,47 @@ from loadplan.errors import (
     RunDirError,
     TargetError,
 )
+from loadplan.plan.load import load_plan
+from loadplan.plan.model import Plan
+from loadplan.results.run import RunResult
+from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.scenarios.runner import RunOutcome, execute
+from loadplan.scenarios.session import SessionOutcome, run_session
+from loadplan.schedule.arrivals import Arrivals
+from loadplan.schedule.stages import RateProfile, Segment
+from loadplan.slo import judge
 from loadplan.verdict import Verdict, VerdictRow
+from loadplan.workload.spec import WorkloadSpec, build_sampler
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Arrivals",
     "Clock",
     "ErrorClass",
     "FakeClock",
     "GeneratorBoundError",
+    "IntervalSnapshot",
     "LoadplanError",
     "MonotonicClock",
     "Outcome",
+    "Plan",
     "PlanError",
+    "RateProfile",
     "Request",
     "RunDirError",
+    "RunOutcome",
+    "RunResult",
+    "Segment",
+    "SessionOutcome",
     "TargetError",
     "Verdict",
     "VerdictRow",
+    "WorkloadSpec",
     "__version__",
+    "build_sampler",
+    "execute",
+    "judge",
+    "load_plan",
+    "run_session",
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import uvloop
 
 from loadplan.engine.client import ClientSettings, Target, encode_request
+from loadplan.engine.recorder import RawInterval
 from loadplan.engine.request import ErrorClass, FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.results.snapshot import IntervalSnapshot
@@ -18,21 +20,26 @@ from tests.conftest import StubServer
 
 
 def run_briefly(
-    url: str, rate: float = 40, seconds: float = 1.0, **client: object
+    url: str, rate: float = 40, seconds: float = 1.0, verify_tls: bool = True, **client: object
 ) -> list[IntervalSnapshot]:
-    settings = ClientSettings(
-        connections=16, connect_timeout=1.0, read_timeout=0.5, total_timeout=0.5, **client
-    )  # type: ignore[arg-type]
+    options: dict[str, object] = {
+        "connections": 16,
+        "connect_timeout": 1.0,
+        "read_timeout": 0.5,
+        "total_timeout": 0.5,
+        **client,
+    }
+    settings = ClientSettings(**options)  # type: ignore[arg-type]
     spec = WorkerSpec(
-        target=Target.parse(url),
+        target=Target.parse(url, verify_tls=verify_tls),
         client=settings,
         profile=RateProfile.constant(rate, seconds),
         start_ns=time.monotonic_ns() + 50_000_000,
         drain_s=1.0,
     )
-    snaps: list[IntervalSnapshot] = []
-    uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), snaps.append, lambda: False))
-    return snaps
+    raws: list[RawInterval] = []
+    uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), raws.append, lambda: False))
+    return [raw.to_snapshot() for raw in raws]
 
 
 def errors_of(snaps: list[IntervalSnapshot]) -> Counter[str]:
@@ -100,3 +107,27 @@ def test_latency_is_recorded_for_timeouts_but_not_refusals(free_port: int) -> No
 )
 def test_encode_request(target: Target, request_: Request, expected: bytes) -> None:
     assert encode_request(target, request_) == expected
+
+
+def test_a_full_backlog_drops_instead_of_growing(stub_server: Callable[..., StubServer]) -> None:
+    server = stub_server("silent")
+    snaps = run_briefly(
+        server.url, rate=200, connections=2, max_backlog=10, read_timeout=5.0, total_timeout=5.0
+    )
+    errors = errors_of(snaps)
+    # 2 requests hang on the two connections, 10 wait for them, the other 188 are dropped; the
+    # 12 are timed out (the two in flight) or given up at the end of the drain.
+    assert errors[ErrorClass.DROPPED.value] == 188
+    assert sum(errors.values()) == 200
+    assert max(s.backlog for s in snaps) == 10
+
+
+def test_https_with_and_without_certificate_checks(
+    stub_server: Callable[..., StubServer], tls_cert: tuple[Path, Path]
+) -> None:
+    cert, key = tls_cert
+    server = stub_server("ok", "--tls-cert", str(cert), "--tls-key", str(key))
+    url = server.url.replace("http://", "https://")
+    assert errors_of(run_briefly(url, verify_tls=False)) == {ErrorClass.OK.value: 40}
+    # A self-signed certificate fails verification: every attempt is a TLS (protocol) error.
+    assert errors_of(run_briefly(url)) == {ErrorClass.PROTOCOL_ERROR.value: 40}

@@ -23,7 +23,7 @@ url = "http://127.0.0.1:8080"
 rate = 500
 duration = "30s"
 
-[request]
+[workload.template]
 path = "/search?q=hello"
 """
 
@@ -33,7 +33,7 @@ def test_good_plan_and_cli_override(tmp_path: Path) -> None:
     assert plan.load.rate == 50
     assert plan.load.duration == 30.0
     assert plan.load.mode is Mode.OPEN
-    assert plan.request.path == "/search?q=hello"
+    assert plan.workload.template.path == "/search?q=hello"
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_good_plan_and_cli_override(tmp_path: Path) -> None:
         (GOOD.replace("rate = 500", "rate = -5"), "plan.toml:5 load.rate = -5:"),
         (GOOD.replace('"30s"', '"30 parsecs"'), "plan.toml:6 load.duration = '30 parsecs':"),
         (GOOD.replace("rate = 500", "rat = 500"), "plan.toml:5 load.rat: unknown field"),
-        (GOOD.replace('path = "/search', 'path = "search'), "plan.toml:9 request.path"),
+        (GOOD.replace('path = "/search', 'path = "search'), "plan.toml:9 workload.template.path"),
         (GOOD.replace("[target]\n", "[target]\nurl2 = 1\n"), "plan.toml:2 target.url2"),
         (GOOD + "[load.oops\n", "not valid TOML"),
     ],

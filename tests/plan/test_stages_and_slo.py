@@ -81,7 +81,7 @@ def test_a_good_plan(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('type = "ramp"', 'type = "rampp"'), "plan.toml:11 stages[1].type = 'rampp': unknown"),
+        (('type = "ramp"', 'type = "rampp"'), "plan.toml:12 stages[1].type = 'rampp': unknown"),
         (('type = "ramp"\n', ""), "plan.toml:11 stages[1].type: missing"),
         (("from = 100", "from = -1"), "plan.toml:13 stages[1].from = -1: Input should be"),
         (("to = 1000", "to = 400"), "plan.toml:17 stages[2]: to = 400 is below from = 500"),

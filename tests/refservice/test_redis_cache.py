@@ -4,6 +4,7 @@ Redis dying mid-run costs the cache, never an answer; Redis coming back brings t
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from loadplan.refservice.background import ServiceProcess
@@ -26,16 +27,17 @@ def test_two_processes_share_the_cache_and_survive_redis_loss(
 ) -> None:
     args = ["--port", "0", "--docs", str(DOCS), "--seed", str(SEED)]
     args += ["--data-dir", str(index_dir), "--cache", redis_server.url, "--admin-token", "t"]
-    a = ServiceProcess.start(args)
+    with ThreadPoolExecutor(2) as pool:  # start both at once: each takes a second or two
+        starting = [pool.submit(ServiceProcess.start, args) for _ in range(2)]
+        started = [f.result() for f in starting if f.exception() is None]
     try:
-        b = ServiceProcess.start(args)
-        try:
-            _shared_lost_and_recovered(redis_server, a, b, client)
-        finally:
-            assert b.stop() == 0, b.stderr
+        assert len(started) == 2, [f.exception() for f in starting]
+        a, b = started
+        _shared_lost_and_recovered(redis_server, a, b, client)
     finally:
-        assert a.stop() == 0, a.stderr
-    assert not [line for line in a.stderr + b.stderr if "Traceback" in line]
+        codes = [svc.stop() for svc in started]
+    assert codes == [0, 0], [svc.stderr for svc in started]
+    assert not [line for svc in started for line in svc.stderr if "Traceback" in line]
 
 
 def _shared_lost_and_recovered(

@@ -5,13 +5,14 @@ import pytest
 
 from loadplan.results.histogram import (
     HIGHEST_US,
+    counts_at_or_below,
     decode,
     encode,
-    mean_value,
     merged,
     new_histogram,
     percentiles_ms,
     record_many,
+    total_us,
     values_at_percentiles,
 )
 
@@ -54,22 +55,62 @@ def test_percentiles_ms_of_empty_is_empty() -> None:
     assert percentiles_ms(new_histogram()) == {}
 
 
-@pytest.mark.parametrize(
-    "values",
-    [
-        [1],
-        [5, 5, 5, 5],
-        list(range(1, 3000)),
-        [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, HIGHEST_US],
-        np.random.default_rng(7).lognormal(8, 2, 20_000).astype(int).clip(1, HIGHEST_US).tolist(),
-    ],
-    ids=["one", "equal", "range", "decades", "lognormal"],
-)
-def test_fast_percentiles_and_mean_match_hdrh(values: list[int]) -> None:
+def _spread(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [rng.integers(1, 3000, 2000), rng.lognormal(11, 2, 2000).astype(np.int64) + 1, [1, 2048]]
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_values_at_percentiles_match_hdrh_one_by_one(seed: int) -> None:
     hist = new_histogram()
-    record_many(hist, values)
-    quantiles = (0, 1, 50, 90, 95, 99, 99.9, 100)
-    assert values_at_percentiles(hist, quantiles) == [
-        hist.get_value_at_percentile(q) for q in quantiles
+    record_many(hist, _spread(seed))
+    pcts = [0, 0.1, 1, 25, 50, 90, 95, 99, 99.9, 99.99, 100]
+    assert values_at_percentiles(hist, pcts).tolist() == [
+        hist.get_value_at_percentile(p) for p in pcts
     ]
-    assert mean_value(hist) == pytest.approx(hist.get_mean_value(), rel=1e-12)
+
+
+def test_values_at_percentiles_of_an_empty_histogram_are_zero() -> None:
+    assert values_at_percentiles(new_histogram(), [50, 99]).tolist() == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("bound_us", "expected"),
+    [
+        pytest.param(999, 0, id="below-everything"),
+        pytest.param(1000, 2, id="exactly-a-value"),
+        pytest.param(5000, 3, id="between-values"),
+        pytest.param(300_000, 4, id="sla-bound"),
+        pytest.param(301_000, 5, id="just-above-a-bucket"),
+        pytest.param(HIGHEST_US, 6, id="top"),
+    ],
+)
+def test_counts_at_or_below_count_values_up_to_the_bound(bound_us: int, expected: int) -> None:
+    hist = new_histogram()
+    record_many(hist, [1000, 1000, 4000, 299_000, 301_000, 9_000_000])
+    assert counts_at_or_below(hist, [bound_us]).tolist() == [expected]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_counts_at_or_below_agree_with_the_raw_values(seed: int) -> None:
+    # Bounds on bucket edges below 2048 µs are exact; above, a value within the bound's bucket
+    # (0.1 %) counts as equal to it, so compare against values that keep clear of the bounds.
+    values = _spread(seed)
+    bounds = np.array([5_000, 10_000, 250_000, 300_000, 1_000_000])
+    clear = values[np.all(np.abs(values[:, None] - bounds[None, :]) > bounds * 0.002, axis=1)]
+    hist = new_histogram()
+    record_many(hist, clear)
+    assert counts_at_or_below(hist, bounds).tolist() == [int((clear <= b).sum()) for b in bounds]
+
+
+def test_total_is_count_times_hdrh_mean_and_percentiles_ms_match_hdrh() -> None:
+    hist = new_histogram()
+    record_many(hist, _spread(5))
+    n = hist.get_total_count()
+    assert total_us(hist) / n == pytest.approx(hist.get_mean_value(), rel=1e-12)
+    fast = percentiles_ms(hist, (50, 99, 99.9))
+    assert fast["p99"] == hist.get_value_at_percentile(99) / 1000
+    assert fast["mean"] == round(hist.get_mean_value() / 1000, 3)
+    assert total_us(new_histogram()) == 0

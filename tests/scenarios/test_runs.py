@@ -144,7 +144,7 @@ def slow_service() -> Iterator[str]:
 BREAKPOINT = """
 [client]
 connections = 5
-[request]
+[workload.template]
 path = "/search?q=the&lang=en"
 [[stages]]
 type = "breakpoint"

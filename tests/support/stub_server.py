@@ -81,10 +81,20 @@ async def main() -> None:
     parser.add_argument("--mode", default="ok")
     parser.add_argument("--freeze-at", type=float, default=2.0)
     parser.add_argument("--freeze-for", type=float, default=1.0)
+    parser.add_argument("--tls-cert", default="")
+    parser.add_argument("--tls-key", default="")
     args = parser.parse_args()
+    context = None
+    if args.tls_cert:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
     stats = Stats()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096)
+    server = await loop.create_server(
+        lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096, ssl=context
+    )
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
     async with server:

@@ -32,15 +32,21 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
+    from loadplan.cli import report as report_cli
     from loadplan.cli import run as run_cli
     from loadplan.cli import suite as suite_cli
     from loadplan.cli import target as target_cli
+    from loadplan.cli import workload as workload_cli
 
     run_cli.register(app)
     suite_cli.register(app)
+    report_cli.register(app)
+    dashboard_cli.register(app)
     demo_cli.register(app)
     target_cli.register(app)
+    workload_cli.register(app)
     return app
 
 
@@ -54,12 +60,18 @@ def main(argv: list[str] | None = None) -> None:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"loadplan: error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    # typer >= 0.20 vendors click: its usage errors are typer.TyperException subclasses, not
+    # click.ClickException, so both families are caught (usage errors keep exit code 2).
+    except (click.exceptions.Abort, typer.Abort):
         print("loadplan: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except (click.ClickException, typer.TyperException) as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"loadplan: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

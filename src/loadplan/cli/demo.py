@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
     ) -> None:
         """Start the reference search service, run the sign-off suite scaled to this machine."""
-        from loadplan.cli.run import default_run_dir, run_plan
+        from loadplan.cli.run import command_line, default_run_dir, run_plan
         from loadplan.cli.suite import print_stages
         from loadplan.plan.load import load_plan
         from loadplan.scenarios.scenario import Scenario
@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
             plan = with_suite_stages(plan, source)
             console.print(scaling_note(rate, duration), highlight=False, soft_wrap=True)
             print_stages(Scenario.from_plan(plan), console)
-            code = run_plan(plan, path, console)
+            code = run_plan(plan, path, console, source, command_line())
         found = _breakpoint(run_dir)
         if found:
             console.print(found, highlight=False, soft_wrap=True)

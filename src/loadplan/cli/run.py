@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +13,7 @@ from rich.console import Console
 
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
+from loadplan.plan.source import PlanSource
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -22,11 +25,17 @@ def default_run_dir() -> Path:
     return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def run_meta(plan: Plan, plan_path: Path | None) -> dict[str, Any]:
+def command_line() -> str:
+    """The command as typed, for the report's first line (CLI layer only: it reads sys.argv)."""
+    return shlex.join(["loadplan", *sys.argv[1:]])
+
+
+def run_meta(plan: Plan, plan_path: Path | None, command: str | None = None) -> dict[str, Any]:
     from loadplan import __version__
 
     return {
         "loadplan": __version__,
+        "command": command,
         "plan_file": str(plan_path) if plan_path else None,
         "plan": plan.model_dump(mode="json"),
         "target": plan.target.url,
@@ -43,6 +52,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Argument(help="TOML plan; options below override it")
         ] = None,
         url: Annotated[str | None, typer.Option(help="target base URL")] = None,
+        insecure: Annotated[
+            bool, typer.Option("--insecure", help="https: skip certificate checks")
+        ] = False,
         rate: Annotated[float | None, typer.Option(help="requests per second (open loop)")] = None,
         duration: Annotated[str | None, typer.Option(help="e.g. 30s, 5m, 2h")] = None,
         users: Annotated[
@@ -61,6 +73,17 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="response header to record as a tag")
         ] = None,
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
+        report: Annotated[
+            bool | None,
+            typer.Option("--report/--no-report", help="write RUN_DIR/report/ at the end"),
+        ] = None,
+        metrics_port: Annotated[
+            int | None,
+            typer.Option(help="serve live Prometheus metrics on this port (0: any free port)"),
+        ] = None,
+        metrics_host: Annotated[
+            str | None, typer.Option(help="address for --metrics-port [default: 127.0.0.1]")
+        ] = None,
     ) -> None:
         """Send load at a fixed rate (open loop) or with N users (closed loop) and summarize."""
         overrides: dict[tuple[str, ...], tuple[str, Any]] = {}
@@ -70,6 +93,7 @@ def register(app: typer.Typer) -> None:
                 overrides[field] = (option, value)
 
         put(("target", "url"), "--url", url)
+        put(("target", "insecure"), "--insecure", True if insecure else None)
         put(("load", "rate"), "--rate", rate)
         put(("load", "duration"), "--duration", duration)
         if users is not None:
@@ -82,8 +106,8 @@ def register(app: typer.Typer) -> None:
         put(("client", "connections"), "--connections", connections)
         put(("client", "timeout"), "--timeout", timeout)
         put(("client", "capture_header"), "--capture-header", capture_header)
-        put(("request", "method"), "--method", method)
-        put(("request", "path"), "--path", path)
+        put(("workload", "template", "method"), "--method", method)
+        put(("workload", "template", "path"), "--path", path)
         if header:
             parsed = {}
             for h in header:
@@ -94,10 +118,13 @@ def register(app: typer.Typer) -> None:
                     msg = f"--header {h!r}: write it as 'Name: value'"
                     raise PlanError(msg)
                 parsed[name.strip()] = value.strip()
-            put(("request", "headers"), "--header", parsed)
+            put(("workload", "template", "headers"), "--header", parsed)
         put(("output", "dir"), "--out", str(out) if out else None)
-        plan, _ = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console())
+        put(("output", "report"), "--report", report)
+        put(("output", "metrics_port"), "--metrics-port", metrics_port)
+        put(("output", "metrics_host"), "--metrics-host", metrics_host)
+        plan, source = load_plan(plan_file, overrides)
+        code = run_plan(plan, plan_file, Console(), source, command=command_line())
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -106,7 +133,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the summary of a run directory, even one whose run was killed."""
         from loadplan.report.terminal import render_summary
-        from loadplan.report.verdict import render_stages, render_verdict
+        from loadplan.report.verdict_terminal import render_stages, render_verdict
         from loadplan.results.run import RunResult
 
         result = RunResult.load(run_dir)
@@ -122,45 +149,90 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(exit_code(summary))
 
 
-def run_plan(plan: Plan, plan_path: Path | None, console: Console) -> int:
-    """Execute a plan with the live view, print the summary (and verdict), return the exit code."""
+def run_plan(
+    plan: Plan,
+    plan_path: Path | None,
+    console: Console,
+    source: PlanSource | None = None,
+    command: str | None = None,
+) -> int:
+    """Execute a plan with the live view, print the summary and verdict, write the report, return
+    the exit code.
+
+    With ``output.metrics_port`` set, the run's live metrics are served in Prometheus format from
+    when the workers start until the run ends.
+    """
     from loadplan.report.terminal import render_summary
-    from loadplan.report.verdict import render_stages, render_verdict
+    from loadplan.report.verdict_terminal import render_stages, render_verdict
+    from loadplan.scenarios.runner import Sink
     from loadplan.scenarios.scenario import Scenario
     from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
     from loadplan.units import format_duration
+    from loadplan.workload.spec import build_sampler
+
+    base_dir = plan_path.parent if plan_path else Path.cwd()
+    sampler = build_sampler(plan.workload, base_dir, plan=source)
+    for warning in sampler.warnings:
+        console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
+    offsets = sampler.offsets
+    offsets_s = tuple(offsets.tolist()) if offsets is not None else None
+    scenario = Scenario.from_plan(plan)
+    planned_s = offsets_s[-1] if offsets_s else scenario.duration_s
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
-    meta = run_meta(plan, plan_path)
-    scenario = Scenario.from_plan(plan)
+    meta = run_meta(plan, plan_path, command)
     staged = len(scenario.stages) > 1 or bool(plan.stages)
     count = len(scenario.stages)
     what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
-        f"{what}{format_duration(scenario.duration_s)}; writing {run_dir}",
+        f"{what}{format_duration(planned_s)}; writing {run_dir}",
         highlight=False,
     )
-    view = LiveView(console, scenario.duration_s, plan.generator.lag_bound * 1000)
+    view = LiveView(console, planned_s, plan.generator.lag_bound * 1000)
+    sinks: list[Sink] = [view]
+    exporter = None
+    if plan.output.metrics_port is not None:
+        from loadplan.sinks.prometheus import PrometheusExporter
+
+        exporter = PrometheusExporter(plan.output.metrics_host, plan.output.metrics_port)
+        exporter.check_port()
+        sinks.append(exporter)
     view_started = False
 
-    def start_view() -> None:
+    def start_sinks() -> None:
         nonlocal view_started
+        # Started once the workers exist: no server thread is running when they fork.
+        if exporter is not None:
+            url = exporter.start()
+            console.print(f"loadplan: live metrics at {url}", highlight=False)
         view.__enter__()
         view_started = True
 
     try:
-        outcome = run_session(plan, run_dir, meta, sinks=[view], on_start=start_view)
+        outcome = run_session(
+            plan,
+            run_dir,
+            meta,
+            sinks=sinks,
+            source=sampler,
+            on_start=start_sinks,
+            offsets_s=offsets_s,
+        )
     finally:
         if view_started:
             view.__exit__(None, None, None)
+        if exporter is not None:
+            exporter.stop()
     summary = outcome.summary
     render_summary(summary, console)
     if staged:
         render_stages(summary["stages"], console)
     render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
+    if plan.output.report:
+        write_report_safely(run_dir, console)
     return exit_code(summary)
 
 
@@ -178,3 +250,20 @@ def exit_code(summary: dict[str, Any]) -> int:
         passed = verdict.get("pass")
         return EXIT_INCONCLUSIVE if passed is None else (EXIT_OK if passed else EXIT_FAIL)
     return EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK
+
+
+def write_report_safely(run_dir: Path, console: Console) -> None:
+    """Write the run's report; any failure is one warning line, never a lost run."""
+    try:
+        from loadplan.report.build import write_report
+
+        files = write_report(run_dir)
+    except Exception as exc:  # the run is on disk already; a report bug must not hide it
+        console.print(
+            f"loadplan: warning: no report written ({type(exc).__name__}: {exc}); "
+            f"retry with: loadplan report {run_dir}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(f"report: {files.html} · {files.markdown}", highlight=False, soft_wrap=True)

@@ -37,7 +37,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Keep the index here; restarts reuse it.")
         ] = None,
         admin_token: Annotated[
-            str | None, typer.Option(help="Bearer token for POST /admin/cache/flush.")
+            str | None,
+            typer.Option(
+                help="Bearer token for POST /admin/cache/flush (or set the environment"
+                " variable, which other users cannot read in the process list).",
+                envvar="LOADPLAN_TARGET_ADMIN_TOKEN",
+            ),
         ] = None,
         languages: Annotated[
             str | None, typer.Option(help="Comma-separated codes (default: all).")

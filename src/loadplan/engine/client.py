@@ -81,6 +81,7 @@ class ClientSettings:
         read_timeout: seconds a request may go without receiving a byte.
         total_timeout: seconds from send to the last byte.
         capture_header: a response header whose value becomes a tag (e.g. ``X-Cache``).
+        max_backlog: most requests waiting for a connection; more are counted as dropped.
     """
 
     connections: int = 256
@@ -88,6 +89,7 @@ class ClientSettings:
     read_timeout: float = 10.0
     total_timeout: float = 10.0
     capture_header: str = ""
+    max_backlog: int = 100_000
 
 
 def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:
@@ -166,10 +168,14 @@ class Connection(asyncio.Protocol):
         self.bytes_in += len(data)
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+        except httptools.HttpParserError:  # HttpParserUpgrade included: we never ask to upgrade
             self._fail(ErrorClass.PROTOCOL_ERROR)
-        except httptools.HttpParserError:
-            self._fail(ErrorClass.PROTOCOL_ERROR)
+            return
+        # httptools calls on_message_complete from inside feed_data; the pool may send the next
+        # request on this connection, which must not happen from inside a parser callback.
+        if self.complete:
+            self.complete = False
+            self._pool.response_complete(self, self._parser.get_status_code())
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -186,11 +192,7 @@ class Connection(asyncio.Protocol):
         if error_seen:
             self._pool.notify_finished()
 
-    # httptools callbacks ----------------------------------------------------------------------
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._capture and name.lower() == self._capture:
-            self._captured = value
-
+    # httptools callbacks (httptools looks them up once, so a missing one costs nothing) --------
     def on_headers_complete(self) -> None:
         # httptools answers should_keep_alive() reliably only here, not after the body.
         self.keep_alive = self._parser.should_keep_alive()
@@ -235,6 +237,20 @@ class Connection(asyncio.Protocol):
         self._pool.finished(self, tags, error, status)
 
 
+class CapturingConnection(Connection):
+    """A connection that keeps one response header's value, to tag the outcome with it.
+
+    A separate class because httptools calls ``on_header`` for every header of every response
+    when the method exists; without a header to capture, the plain class has none.
+    """
+
+    __slots__ = ()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == self._capture:
+            self._captured = value
+
+
 class Pool:
     """Connections to one target, a queue of requests waiting for one, and the timeout sweeper.
 
@@ -270,6 +286,11 @@ class Pool:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
             self._ssl = ctx
+        self._protocol_factory: Callable[[], Connection] = (
+            (lambda: CapturingConnection(self))
+            if self.capture_header
+            else (lambda: Connection(self))
+        )
         self._sweeper: asyncio.TimerHandle | None = None
         self._connect_tasks: set[asyncio.Task[None]] = set()
 
@@ -285,6 +306,11 @@ class Pool:
         """Send now if a connection is free, else queue (keeping the intended time)."""
         if self.idle:
             self._send(self.idle.pop(), intended_ns, request)
+            return
+        if len(self.pending) >= self.settings.max_backlog:
+            now = _now()
+            self.recorder.record(request.tags, intended_ns, now, now, ErrorClass.DROPPED)
+            self.notify_finished()
             return
         self.pending.append((intended_ns, request))
         # One connection attempt per waiting request at most: a burst of due requests at start
@@ -385,7 +411,7 @@ class Pool:
     async def _connect_one(self) -> Connection:
         _, conn = await asyncio.wait_for(
             self.loop.create_connection(
-                lambda: _ResponseConnection(self),
+                self._protocol_factory,
                 self.target.host,
                 self.target.port,
                 ssl=self._ssl,
@@ -426,20 +452,3 @@ class Pool:
             intended, request = self.pending.popleft()
             self.recorder.record(request.tags, intended, now, now, error)
         return n
-
-
-class _ResponseConnection(Connection):
-    """Connection whose parser completion hands the response back to the pool.
-
-    httptools calls ``on_message_complete`` from inside ``feed_data``; finishing the request
-    there would re-enter ``send`` from a parser callback, so completion is acted on after
-    ``feed_data`` returns.
-    """
-
-    __slots__ = ()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.complete and self.request is not None:
-            self.complete = False
-            self._pool.response_complete(self, self._parser.get_status_code())

@@ -17,13 +17,13 @@ from loadplan.clock import Clock
 from loadplan.engine.client import Pool
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import Request, RequestSource
-from loadplan.schedule.schedule import Schedule
+from loadplan.schedule.schedule import OffsetSchedule, Schedule
 
 MIN_SLEEP_NS = 1_000_000
 
 
 async def run_open_loop(
-    schedule: Schedule,
+    schedule: Schedule | OffsetSchedule,
     source: RequestSource,
     pool: Pool,
     recorder: Recorder,
@@ -63,7 +63,7 @@ async def run_open_loop(
 
 
 def _prepared(
-    schedule: Schedule, source: RequestSource, start_ns: int
+    schedule: Schedule | OffsetSchedule, source: RequestSource, start_ns: int
 ) -> Iterator[tuple[list[int], list[Request]]]:
     """Blocks as (absolute due times, requests): plain lists, cheapest to index one by one."""
     for block in schedule.blocks():

@@ -1,20 +1,22 @@
-"""The recorder: turns outcomes into one ``IntervalSnapshot`` per second.
+"""The recorder: turns outcomes into one ``RawInterval`` per second.
 
 It never reads a clock (contrast locust's ``StatsEntry.log``): callers hand it the three
 timestamps of each request, and the worker tells it when an interval ends. Latency is measured
 from the *intended* send time (wrk2's rule, so a stalled target cannot hide its stall by slowing
 the sender down); service time from the actual send.
 
-The per-request path only appends integers to flat arrays and bumps counters; histograms are
-filled once per interval with a vectorized pass (``results.histogram.record_many``). Memory is
-bounded by one interval's requests, whatever the run's length.
+The per-request path only appends integers to flat arrays and bumps counters. Closing an interval
+swaps the arrays out and hands them over as a ``RawInterval``; the coordinator, in another
+process, turns it into histograms (``RawInterval.to_snapshot``). Building 30-60 per-tag
+HdrHistograms in the worker paused the pacer for 10-20 ms every second (measured), which put a
+floor under schedule lag P99; swapping arrays takes microseconds. Memory stays bounded by one
+second of requests, whatever the run's length.
 """
 
 from __future__ import annotations
 
 from array import array
-
-from hdrh.histogram import HdrHistogram
+from dataclasses import dataclass, field
 
 from loadplan.engine.request import ErrorClass, Tags
 from loadplan.results.histogram import new_histogram, record_many
@@ -28,6 +30,66 @@ target that stops answering pushes the percentiles up rather than vanishing from
 or reset connection has no latency to speak of and shows up only in the error counts."""
 
 
+@dataclass(frozen=True, slots=True)
+class RawInterval:
+    """One worker's second as recorded: counts, and every latency as a plain integer (µs).
+
+    Attributes mirror ``IntervalSnapshot``; ``latency``, ``service``, ``lag`` and the values of
+    ``tags`` are the raw values instead of histograms. It pickles compactly (arrays as bytes),
+    which is how it crosses from worker to coordinator.
+    """
+
+    index: int
+    start_s: float
+    end_s: float
+    stage: str = ""
+    due: int = 0
+    sent: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    bytes_in: int = 0
+    latency: array[int] = field(default_factory=lambda: array("q"))
+    service: array[int] = field(default_factory=lambda: array("q"))
+    lag: array[int] = field(default_factory=lambda: array("q"))
+    tags: dict[str, array[int]] = field(default_factory=dict)
+    tag_errors: dict[str, int] = field(default_factory=dict)
+    inflight_max: int = 0
+    backlog: int = 0
+    cpu: float = 0.0
+
+    def to_snapshot(self) -> IntervalSnapshot:
+        """Fill the interval's histograms (one vectorized pass per array)."""
+        latency, service, lag = new_histogram(), new_histogram(), new_histogram()
+        clamped = record_many(latency, self.latency) + record_many(service, self.service)
+        record_many(lag, self.lag)
+        tags = {}
+        for key, values in self.tags.items():
+            hist = new_histogram()
+            record_many(hist, values)
+            tags[key] = hist
+        return IntervalSnapshot(
+            index=self.index,
+            start_s=self.start_s,
+            end_s=self.end_s,
+            stage=self.stage,
+            due=self.due,
+            sent=self.sent,
+            completed=sum(self.errors.values()),
+            errors=self.errors,
+            statuses=self.statuses,
+            bytes_in=self.bytes_in,
+            latency=latency,
+            service=service,
+            lag=lag,
+            tags=tags,
+            tag_errors=self.tag_errors,
+            inflight_max=self.inflight_max,
+            backlog=self.backlog,
+            cpu=self.cpu,
+            clamped=clamped,
+        )
+
+
 class Recorder:
     """Accumulates one interval of outcomes.
 
@@ -36,19 +98,14 @@ class Recorder:
         rec = Recorder()
         rec.record((), intended_ns=0, sent_ns=1_000, done_ns=2_000_000, error=ErrorClass.OK,
                    status=200, bytes_in=512)
-        snap = rec.cut(index=0, start_s=0.0, end_s=1.0)
+        snap = rec.cut(index=0, start_s=0.0, end_s=1.0).to_snapshot()
         snap.latency.get_max_value()   # 2000 (µs)
     """
 
     __slots__ = (
         "_bytes",
-        "_clamped",
         "_due",
         "_errors",
-        "_hist_lag",
-        "_hist_latency",
-        "_hist_service",
-        "_hist_tags",
         "_lag",
         "_latency",
         "_sent",
@@ -62,40 +119,16 @@ class Recorder:
         self._reset()
 
     def _reset(self) -> None:
-        self._hist_latency = new_histogram()
-        self._hist_service = new_histogram()
-        self._hist_lag = new_histogram()
-        self._hist_tags: dict[Tags, HdrHistogram] = {}
-        self._clamped = 0
-        self._clear_buffers()
+        self._latency = array("q")
+        self._service = array("q")
+        self._lag = array("q")
+        self._tags: dict[Tags, array[int]] = {}
         self._tag_errors: dict[Tags, int] = {}
         self._errors: dict[ErrorClass, int] = {}
         self._statuses: dict[int, int] = {}
         self._bytes = 0
         self._due = 0
         self._sent = 0
-
-    def _clear_buffers(self) -> None:
-        self._latency = array("q")
-        self._service = array("q")
-        self._lag = array("q")
-        self._tags: dict[Tags, array[int]] = {}
-
-    def flush(self) -> None:
-        """Move buffered values into this interval's histograms.
-
-        The worker calls this several times a second so each pass is small: one big pass at the
-        interval's end would pause the pacer for milliseconds at high rates.
-        """
-        self._clamped += record_many(self._hist_latency, self._latency)
-        self._clamped += record_many(self._hist_service, self._service)
-        record_many(self._hist_lag, self._lag)
-        for key, values in self._tags.items():
-            hist = self._hist_tags.get(key)
-            if hist is None:
-                hist = self._hist_tags[key] = new_histogram()
-            record_many(hist, values)
-        self._clear_buffers()
 
     def due(self, n: int) -> None:
         """``n`` requests fell due (the offered load), whether or not they could be sent."""
@@ -150,30 +183,26 @@ class Recorder:
         inflight_max: int = 0,
         backlog: int = 0,
         cpu: float = 0.0,
-    ) -> IntervalSnapshot:
-        """Close the interval: build its histograms and start an empty one."""
-        self.flush()
-        tag_errors = {tag_key(k): v for k, v in self._tag_errors.items()}
-        snap = IntervalSnapshot(
+    ) -> RawInterval:
+        """Close the interval and start an empty one (cheap: the arrays are handed over)."""
+        raw = RawInterval(
             index=index,
             start_s=start_s,
             end_s=end_s,
             stage=stage,
             due=self._due,
             sent=self._sent,
-            completed=sum(self._errors.values()),
             errors={e.value: n for e, n in self._errors.items()},
-            statuses=dict(self._statuses),
+            statuses=self._statuses,
             bytes_in=self._bytes,
-            latency=self._hist_latency,
-            service=self._hist_service,
-            lag=self._hist_lag,
-            tags={tag_key(k): h for k, h in self._hist_tags.items()},
-            tag_errors=tag_errors,
+            latency=self._latency,
+            service=self._service,
+            lag=self._lag,
+            tags={tag_key(k): v for k, v in self._tags.items()},
+            tag_errors={tag_key(k): v for k, v in self._tag_errors.items()},
             inflight_max=inflight_max,
             backlog=backlog,
             cpu=cpu,
-            clamped=self._clamped,
         )
         self._reset()
-        return snap
+        return raw

@@ -17,6 +17,10 @@ Tags = tuple[tuple[str, str], ...]
 class ErrorClass(enum.StrEnum):
     """How a request ended. ``OK`` is any 1xx-3xx answer.
 
+    ``DROPPED`` is a request that fell due while the queue of requests waiting for a connection
+    was full (``max_backlog``): the target had stopped taking requests, and keeping every due
+    request in memory would let a dead target grow the generator without bound.
+
     The names are stable: they appear in snapshots, the run log and Prometheus labels.
     """
 
@@ -27,6 +31,7 @@ class ErrorClass(enum.StrEnum):
     CONNECT_REFUSED = "connect_refused"
     CONNECTION_RESET = "connection_reset"
     PROTOCOL_ERROR = "protocol_error"
+    DROPPED = "dropped"
     OTHER = "other"
 
     @classmethod

@@ -1,5 +1,5 @@
 """One worker: one event loop running the pacer (or the users), the pool and the recorder, and
-emitting one ``IntervalSnapshot`` per second through a callback.
+emitting one ``RawInterval`` per second through a callback.
 
 Workers know nothing of files, terminals or other workers. The coordinator starts N of them (as
 processes here, or as Ray actors elsewhere), merges what they emit and decides what to keep.
@@ -13,19 +13,18 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import ClientSettings, Pool, Target
 from loadplan.engine.closed_loop import run_closed_loop
 from loadplan.engine.open_loop import run_open_loop
-from loadplan.engine.recorder import Recorder
+from loadplan.engine.recorder import RawInterval, Recorder
 from loadplan.engine.request import ErrorClass, RequestSource
 from loadplan.engine.selfwatch import CpuMeter
-from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.schedule.arrivals import Arrivals
-from loadplan.schedule.schedule import Schedule
+from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
-
-FLUSH_EVERY_NS = 100_000_000
 
 
 class LoopMode(enum.StrEnum):
@@ -52,6 +51,7 @@ class WorkerSpec:
         start_ns: monotonic time of the run's start, shared by all workers so intervals align.
         drain_s: after the schedule ends, how long to wait for answers still in flight.
         warm_connections: connections opened before the start (closed loop: one per user).
+        offsets_s: explicit due times (recorded-timing replay) instead of ``profile``.
     """
 
     target: Target
@@ -68,9 +68,12 @@ class WorkerSpec:
     start_ns: int = 0
     drain_s: float = 5.0
     warm_connections: int = 16
+    offsets_s: tuple[float, ...] | None = None
 
     @property
     def length_s(self) -> float:
+        if self.offsets_s:
+            return self.offsets_s[-1]
         if self.mode is LoopMode.OPEN and self.profile is not None:
             return self.profile.duration
         return self.duration_s
@@ -79,13 +82,14 @@ class WorkerSpec:
 async def run_worker(
     spec: WorkerSpec,
     source: RequestSource,
-    emit: Callable[[IntervalSnapshot], None],
+    emit: Callable[[RawInterval], None],
     should_stop: Callable[[], bool],
     clock: Clock | None = None,
 ) -> None:
     """Run one worker to the end of its schedule, or until ``should_stop()`` turns true.
 
-    Emits a snapshot at every whole second after ``spec.start_ns`` and a last, partial one.
+    Emits a ``RawInterval`` at every whole second after ``spec.start_ns`` and a last, partial
+    one; the receiver turns them into snapshots (``RawInterval.to_snapshot``).
     """
     clock = clock or MonotonicClock()
     loop = asyncio.get_running_loop()
@@ -97,12 +101,12 @@ async def run_worker(
 
     def stage_at(t: float) -> str:
         if profile is None:
-            return spec.mode.value
+            return "replay" if spec.offsets_s is not None else spec.mode.value
         return profile.label_at(min(t, profile.duration * (1 - 1e-12)))
 
     def cut(index: int, end_s: float) -> None:
         inflight_max, pool.inflight_max = pool.inflight_max, pool.inflight
-        snap = recorder.cut(
+        raw = recorder.cut(
             index,
             float(index),
             end_s,
@@ -111,7 +115,7 @@ async def run_worker(
             backlog=pool.backlog,
             cpu=cpu.read(),
         )
-        emit(snap)
+        emit(raw)
 
     next_index = 0
 
@@ -121,10 +125,6 @@ async def run_worker(
         cpu.read()
         while True:
             boundary = spec.start_ns + (next_index + 1) * 1_000_000_000
-            # Fill the histograms a slice at a time, so no single pause holds up the pacer.
-            while clock.now_ns() < boundary - FLUSH_EVERY_NS:
-                await clock.sleep_until(min(boundary, clock.now_ns() + FLUSH_EVERY_NS))
-                recorder.flush()
             await clock.sleep_until(boundary)
             cut(next_index, next_index + 1.0)
             next_index += 1
@@ -142,10 +142,15 @@ async def run_worker(
     watcher = loop.create_task(watch_stop())
     try:
         if spec.mode is LoopMode.OPEN:
-            if profile is None:
-                msg = "open-loop worker needs a rate profile"
+            schedule: Schedule | OffsetSchedule
+            if spec.offsets_s is not None:
+                offsets = np.asarray(spec.offsets_s, dtype=np.float64)
+                schedule = OffsetSchedule(offsets, spec.worker, spec.workers)
+            elif profile is not None:
+                schedule = Schedule(profile, spec.arrivals, spec.seed, spec.worker, spec.workers)
+            else:
+                msg = "open-loop worker needs a rate profile or explicit offsets"
                 raise ValueError(msg)
-            schedule = Schedule(profile, spec.arrivals, spec.seed, spec.worker, spec.workers)
             await run_open_loop(schedule, source, pool, recorder, clock, spec.start_ns, stop)
         else:
             await run_closed_loop(

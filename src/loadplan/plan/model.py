@@ -14,6 +14,7 @@ from loadplan.plan.fields import Seconds
 from loadplan.plan.fields import Section as _Section
 from loadplan.plan.slo import SloSpec
 from loadplan.plan.stages import StageSpec, SuiteSpec
+from loadplan.workload.spec import WorkloadSpec
 
 
 class Mode(enum.StrEnum):
@@ -70,37 +71,20 @@ class ClientSpec(_Section):
     connect_timeout: Seconds = Field(3.0, gt=0)
     read_timeout: Seconds | None = Field(None, gt=0, description="default: timeout")
     capture_header: str = Field("", description="response header recorded as a tag, e.g. X-Cache")
-
-
-class RequestSpec(_Section):
-    """``[request]``: the request template."""
-
-    method: str = "GET"
-    path: str = "/"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str = ""
-
-    @field_validator("method")
-    @classmethod
-    def _method(cls, method: str) -> str:
-        if not method.isalpha():
-            msg = "not an HTTP method; use GET, POST, PUT, ..."
-            raise ValueError(msg)
-        return method.upper()
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, path: str) -> str:
-        if not path.startswith("/"):
-            msg = "must start with '/', e.g. /search?q=hello"
-            raise ValueError(msg)
-        return path
+    max_backlog: int = Field(
+        100_000, ge=1, description="requests waiting for a connection before more are dropped"
+    )
 
 
 class OutputSpec(_Section):
-    """``[output]``: where the run directory goes."""
+    """``[output]``: where the run directory goes, the report, and the live metrics endpoint."""
 
     dir: str | None = Field(None, description="run directory; default runs/<timestamp>")
+    report: bool = Field(True, description="write RUN_DIR/report/ (Markdown, HTML, CSV) at the end")
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="serve live Prometheus metrics on this port (0: any)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="address the metrics endpoint binds")
 
 
 class GeneratorSpec(_Section):
@@ -156,7 +140,7 @@ class Plan(_Section):
     target: TargetSpec
     load: LoadSpec
     client: ClientSpec = ClientSpec()
-    request: RequestSpec = RequestSpec()
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     output: OutputSpec = OutputSpec()
     generator: GeneratorSpec = GeneratorSpec()
     stages: tuple[StageSpec, ...] = ()

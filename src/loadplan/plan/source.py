@@ -114,7 +114,9 @@ def describe_validation_error(
             msg = msg[len("Value error, ") :]
         if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
             ctx = problem.get("ctx", {})
-            field = format_field((*loc, ctx.get("discriminator", "type").strip("'")))
+            tag_path = (*loc, str(ctx.get("discriminator", "type")).strip("'"))
+            field = format_field(tag_path)
+            where = source.where(tag_path) if source else where
             if "tag" in ctx:
                 choices = str(ctx.get("expected_tags", "")).replace("'", "")
                 lines.append(f"{where} {field} = {ctx['tag']!r}: unknown; use one of {choices}")

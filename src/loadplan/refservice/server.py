@@ -183,7 +183,11 @@ class ReadyServer(uvicorn.Server):
 
 
 def uvicorn_config(parts: AppParts, *, quiet_logging: bool = False) -> uvicorn.Config:
-    """uvloop + httptools, no access log (it would cost more than a cache hit)."""
+    """uvloop + httptools; no access log and no proxy-header rewriting.
+
+    Both cost CPU on every request (the proxy-header middleware measured 17 us of a cache hit's
+    206 us); the service is reached directly, never through a proxy that sets X-Forwarded-For.
+    """
     return uvicorn.Config(
         create_app(parts),
         loop="uvloop",
@@ -193,6 +197,7 @@ def uvicorn_config(parts: AppParts, *, quiet_logging: bool = False) -> uvicorn.C
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
         log_config=None if quiet_logging else uvicorn.config.LOGGING_CONFIG,
     )
@@ -254,25 +259,26 @@ def serve(config: ServiceConfig, out: TextIO | None = None) -> None:
             how = "built" if prepared.built else "reused"
             say(f"index {how} in {prepared.seconds:.2f} s: {prepared.path}")
             sock = bind_socket(config.host, config.port)
-            url = url_of(sock)
-            say(
-                f"{config.docs} documents in {len(config.languages)} languages; "
-                f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
-                f"workers {config.workers}"
-            )
-            say(f"url {url}")
-            signals.serving = True
-            if config.workers == 1:
-                server = ReadyServer(
-                    uvicorn_config(make_parts(config, prepared.path)),
-                    on_ready=lambda: say(f"ready at {url}"),
+            with sock:
+                url = url_of(sock)
+                say(
+                    f"{config.docs} documents in {len(config.languages)} languages; "
+                    f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
+                    f"workers {config.workers}"
                 )
-                server.run(sockets=[sock])
-            else:
-                from loadplan.refservice.workers import run_workers
+                say(f"url {url}")
 
-                run_workers(config, prepared.path, sock, lambda: say(f"ready at {url}"), signals)
-            sock.close()
+                def ready() -> None:
+                    say(f"ready at {url}")
+
+                signals.serving = True
+                if config.workers == 1:
+                    parts = make_parts(config, prepared.path)
+                    ReadyServer(uvicorn_config(parts), on_ready=ready).run(sockets=[sock])
+                else:
+                    from loadplan.refservice.workers import run_workers
+
+                    run_workers(config, prepared.path, sock, ready, signals)
         finally:
             prepared.cleanup()
         name = signal.Signals(signals.received).name if signals.received else "shutdown"

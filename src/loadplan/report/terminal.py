@@ -60,7 +60,8 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         stats = summary.get(name, {})
         table.add_row(label, *(f"{stats[c]:.2f}" if c in stats else "-" for c in cols))
     console.print(table)
-    tags = summary.get("tags", {})
+    # Per single tag (lang=ja, bucket=tail, x-cache=HIT); combinations are in summary.json.
+    tags = summary.get("by_tag", {})
     if tags:
         tag_table = Table(box=None, pad_edge=False)
         for c in ("tag", "count", "errors", "p50", "p95", "p99", "max"):

@@ -30,6 +30,9 @@ def counts_view(hist: HdrHistogram) -> npt.NDArray[np.uint64]:
     return np.ctypeslib.as_array(hist.counts)
 
 
+_DENSE_FROM = 4096
+
+
 def record_many(hist: HdrHistogram, values_us: npt.ArrayLike) -> int:
     """Record every value (µs) into ``hist``; return how many had to be clamped into range."""
     values = np.asarray(values_us, dtype=np.int64)
@@ -47,7 +50,13 @@ def record_many(hist: HdrHistogram, values_us: npt.ArrayLike) -> int:
         ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub - hist.sub_bucket_half_count
     )
     counts = counts_view(hist)
-    counts += np.bincount(index, minlength=hist.counts_len)[: hist.counts_len].astype(np.uint64)
+    if values.size < _DENSE_FROM:
+        # A few values (one tag's share of a tenth of a second): touch only their buckets,
+        # not all 23,552 of them as a dense bincount would.
+        buckets, n = np.unique(index, return_counts=True)
+        counts[buckets] += n.astype(np.uint64)
+    else:
+        counts += np.bincount(index, minlength=hist.counts_len)[: hist.counts_len].astype(np.uint64)
     hist.total_count += int(values.size)
     lo, hi = int(values.min()), int(values.max())
     hist.min_value = min(hist.min_value, lo) if hist.total_count > values.size else lo
@@ -77,52 +86,84 @@ def decode(payload: str) -> HdrHistogram:
     return hist
 
 
-def values_at_percentiles(hist: HdrHistogram, percentiles: tuple[float, ...]) -> list[int]:
-    """``hist.get_value_at_percentile(p)`` for each p, from one numpy pass over the counts.
-
-    hdrh walks its counts array in Python for every percentile (about 10 ms each here), and the
-    coordinator asks for a dozen per second; this gives the same values from one cumulative sum.
-    """
-    cum = np.cumsum(counts_view(hist), dtype=np.uint64)
-    out = []
-    for p in percentiles:
-        target = hist.get_target_count_at_percentile(p)
-        index = int(np.searchsorted(cum, target, side="left"))
-        if index >= hist.counts_len:
-            out.append(0)
-            continue
-        value = hist.get_value_from_index(index)
-        edge = hist.get_highest_equivalent_value if p else hist.get_lowest_equivalent_value
-        out.append(int(edge(value)))
-    return out
-
-
-def mean_value(hist: HdrHistogram) -> float:
-    """``hist.get_mean_value()`` (each count at its bucket's median), vectorized."""
-    if not hist.total_count:
-        return 0.0
-    counts = counts_view(hist)
-    index = np.nonzero(counts)[0].astype(np.int64)
-    half_mag, half_count = hist.sub_bucket_half_count_magnitude, hist.sub_bucket_half_count
-    bucket = (index >> half_mag) - 1
-    sub = (index & (half_count - 1)) + half_count
-    low = bucket < 0
-    sub[low] -= half_count
-    bucket[low] = 0
-    lowest = sub << (bucket + hist.unit_magnitude)
-    median = lowest + ((np.int64(1) << (hist.unit_magnitude + bucket)) >> 1)
-    total = float(np.dot(counts[index].astype(np.float64), median.astype(np.float64)))
-    return total / int(hist.total_count)
-
-
 def percentiles_ms(
     hist: HdrHistogram, quantiles: tuple[float, ...] = (50, 95, 99)
 ) -> dict[str, float]:
     """P50/P95/P99/max in milliseconds, for summaries. Empty histograms give an empty dict."""
-    if hist.get_total_count() == 0:
+    total = hist.get_total_count()
+    if total == 0:
         return {}
+    # numpy, not hdrh's per-bucket Python walks (about 2 ms per percentile and far more for the
+    # mean): the coordinator calls this for every tag combination every second.
     values = values_at_percentiles(hist, quantiles)
-    out = {f"p{q:g}": v / 1000 for q, v in zip(quantiles, values, strict=True)}
+    out = {f"p{q:g}": int(v) / 1000 for q, v in zip(quantiles, values, strict=True)}
     out["max"] = hist.get_max_value() / 1000
-    out["mean"] = round(mean_value(hist) / 1000, 3)
+    out["mean"] = round(total_us(hist) / total / 1000, 3)
     return out
+
+
+def _index_bounds(hist: HdrHistogram) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Lowest and highest value each counts index stands for (hdrh's equivalent-value range).
+
+    Computed with numpy for all indices at once; the same arithmetic as hdrh's
+    ``get_value_from_index`` and ``get_highest_equivalent_value``.
+    """
+    index = np.arange(hist.counts_len, dtype=np.int64)
+    half_mag = hist.sub_bucket_half_count_magnitude
+    bucket = (index >> half_mag) - 1
+    sub = (index & (hist.sub_bucket_half_count - 1)) + hist.sub_bucket_half_count
+    first = bucket < 0
+    sub[first] -= hist.sub_bucket_half_count
+    bucket[first] = 0
+    lowest = sub << (bucket + hist.unit_magnitude)
+    highest = lowest + (np.int64(1) << (bucket + hist.unit_magnitude)) - 1
+    return lowest, highest
+
+
+def values_at_percentiles(hist: HdrHistogram, percentiles: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Values (µs) at many percentiles in one numpy pass; same answers as hdrh's
+    ``get_value_at_percentile``, which walks all 23,552 buckets in Python for every percentile
+    (about 2 ms each: too slow for a spectrum of hundreds of points over many stages).
+    Empty histograms give zeros.
+    """
+    pct = np.clip(np.asarray(percentiles, dtype=np.float64), 0.0, 100.0)
+    total = hist.get_total_count()
+    if total == 0:
+        return np.zeros(pct.shape, dtype=np.int64)
+    cumulative = np.cumsum(counts_view(hist), dtype=np.int64)
+    target = np.maximum((pct * total / 100 + 0.5).astype(np.int64), 1)
+    index = np.minimum(np.searchsorted(cumulative, target, side="left"), hist.counts_len - 1)
+    lowest, highest = _index_bounds(hist)
+    values: npt.NDArray[np.int64] = np.where(pct > 0, highest[index], lowest[index])
+    return values
+
+
+def counts_at_or_below(hist: HdrHistogram, bounds_us: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """For each bound, how many recorded values are <= it (cumulative, as Prometheus ``le``).
+
+    Exact at the histogram's resolution: a value in the same bucket as the bound (within 0.1 %
+    of it) counts as equal to it, which is how hdrh's ``get_count_at_value`` sees it too.
+    """
+    bounds = np.clip(np.asarray(bounds_us, dtype=np.int64), LOWEST_US, HIGHEST_US)
+    if hist.get_total_count() == 0:
+        return np.zeros(bounds.shape, dtype=np.int64)
+    cumulative = np.cumsum(counts_view(hist), dtype=np.int64)
+    # The counts index of each bound, by the arithmetic record_many uses.
+    masked = bounds | hist.sub_bucket_mask
+    bitlen = np.frexp(masked.astype(np.float64))[1].astype(np.int64)
+    bucket = bitlen - hist.unit_magnitude - (hist.sub_bucket_half_count_magnitude + 1)
+    sub = bounds >> (bucket + hist.unit_magnitude)
+    index = (
+        ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub - hist.sub_bucket_half_count
+    )
+    below: npt.NDArray[np.int64] = cumulative[np.minimum(index, hist.counts_len - 1)]
+    return below
+
+
+def total_us(hist: HdrHistogram) -> int:
+    """Sum of all recorded values (µs), each taken at the middle of its bucket, as hdrh's mean."""
+    if hist.get_total_count() == 0:
+        return 0
+    lowest, highest = _index_bounds(hist)
+    middle = lowest + (highest - lowest + 1) // 2
+    return int(np.dot(counts_view(hist).astype(np.int64), middle))

@@ -18,7 +18,7 @@ from loadplan.engine.request import ErrorClass
 from loadplan.engine.selfwatch import GeneratorHealth, assess
 from loadplan.results import runlog
 from loadplan.results.histogram import decode, encode, new_histogram, percentiles_ms
-from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.results.snapshot import IntervalSnapshot, parse_tag_key
 
 SUMMARY_QUANTILES = (50, 90, 95, 99, 99.9)
 
@@ -41,7 +41,22 @@ class RunTotals:
     intervals: int = 0
 
     def add(self, snap: IntervalSnapshot) -> None:
-        self.add_counts(snap.summary())
+        self.add_counts(
+            {
+                "due": snap.due,
+                "sent": snap.sent,
+                "completed": snap.completed,
+                "bytes_in": snap.bytes_in,
+                "clamped": snap.clamped,
+                "errors": snap.errors,
+                "statuses": {str(k): v for k, v in snap.statuses.items()},
+                "tags": {k: {"errors": n} for k, n in snap.tag_errors.items()},
+                "cpu": snap.cpu,
+                "workers": snap.workers,
+                "start_s": snap.start_s,
+                "end_s": snap.end_s,
+            }
+        )
         self.latency.add(snap.latency)
         self.service.add(snap.service)
         self.lag.add(snap.lag)
@@ -89,6 +104,9 @@ class RunTotals:
         """Seconds covered: a stage's totals start where the stage does, not at 0."""
         return self.end_s - (self.start_s or 0.0)
 
+    def _by_tag(self) -> dict[str, dict[str, Any]]:
+        return _merge_by_single_tag(self.tags, self.tag_errors)
+
     def health(self, lag_p99_bound_ms: float = 10.0) -> GeneratorHealth:
         return assess(self.lag, self.cpu_per_worker, lag_p99_bound_ms)
 
@@ -130,6 +148,7 @@ class RunTotals:
                 | percentiles_ms(h, SUMMARY_QUANTILES)
                 for k, h in sorted(self.tags.items())
             },
+            "by_tag": self._by_tag(),
             "generator": {
                 "bound": health.bound,
                 "reasons": list(health.reasons),
@@ -144,6 +163,30 @@ class RunTotals:
                 "tags": {k: encode(h) for k, h in sorted(self.tags.items())},
             },
         }
+
+
+def _merge_by_single_tag(
+    tags: dict[str, HdrHistogram], tag_errors: Counter[str]
+) -> dict[str, dict[str, Any]]:
+    """Per single ``name=value`` (e.g. ``lang=ja``): all tag combinations holding it, merged.
+
+    Combinations answer "P95 of tail queries in ja"; single tags answer "P95 of ja" and keep the
+    terminal table short. Merging adds bucket counts, so both views are exact.
+    """
+    hists: dict[str, HdrHistogram] = {}
+    errors: Counter[str] = Counter()
+    for key, hist in tags.items():
+        for name, value in parse_tag_key(key).items():
+            single = f"{name}={value}"
+            if single not in hists:
+                hists[single] = new_histogram()
+            hists[single].add(hist)
+            errors[single] += tag_errors.get(key, 0)
+    return {
+        k: {"count": h.get_total_count(), "errors": errors[k]}
+        | percentiles_ms(h, SUMMARY_QUANTILES)
+        for k, h in sorted(hists.items())
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from loadplan.engine.request import ErrorClass, Tags
-from loadplan.results.histogram import decode, encode, merged, new_histogram, percentiles_ms
+from loadplan.results.histogram import merged, new_histogram, percentiles_ms
 
 
 def tag_key(tags: Tags) -> str:
@@ -117,40 +117,6 @@ class IntervalSnapshot:
             "workers": self.workers,
         }
 
-    def to_wire(self) -> dict[str, Any]:
-        """A picklable form (hdrh histograms are not) for sending between processes."""
-        return {
-            "index": self.index,
-            "start_s": self.start_s,
-            "end_s": self.end_s,
-            "stage": self.stage,
-            "due": self.due,
-            "sent": self.sent,
-            "completed": self.completed,
-            "errors": dict(self.errors),
-            "statuses": dict(self.statuses),
-            "bytes_in": self.bytes_in,
-            "latency": encode(self.latency),
-            "service": encode(self.service),
-            "lag": encode(self.lag),
-            "tags": {k: encode(h) for k, h in self.tags.items()},
-            "tag_errors": dict(self.tag_errors),
-            "inflight_max": self.inflight_max,
-            "backlog": self.backlog,
-            "cpu": self.cpu,
-            "clamped": self.clamped,
-            "workers": self.workers,
-        }
-
-    @classmethod
-    def from_wire(cls, wire: Mapping[str, Any]) -> IntervalSnapshot:
-        data = dict(wire)
-        for name in ("latency", "service", "lag"):
-            data[name] = decode(data[name])
-        data["tags"] = {k: decode(v) for k, v in data["tags"].items()}
-        data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
-        return cls(**data)
-
 
 def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
     """Merge snapshots of the same interval from different workers (counts add exactly)."""
@@ -158,6 +124,8 @@ def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
     if not items:
         msg = "merge_snapshots needs at least one snapshot"
         raise ValueError(msg)
+    if len(items) == 1:
+        return items[0]  # one worker: nothing to add (snapshots are values; sharing is safe)
     first = items[0]
     errors: Counter[str] = Counter()
     statuses: Counter[int] = Counter()

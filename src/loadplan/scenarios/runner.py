@@ -23,14 +23,15 @@ from types import FrameType
 from typing import Any, Protocol
 
 from loadplan.engine.client import Target
-from loadplan.engine.request import FixedSource, RequestSource
+from loadplan.engine.recorder import RawInterval
+from loadplan.engine.request import RequestSource
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError
 from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
-from loadplan.scenarios.workers import check_reachable, request_from_plan, worker_specs
+from loadplan.scenarios.workers import check_reachable, worker_specs
 
 
 class Sink(Protocol):
@@ -83,17 +84,23 @@ def _worker_main(
     # The coordinator owns Ctrl-C: a worker finishes its second and reports when told to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import gc
+
     import uvloop
 
+    # Everything alive now (the workload's pools and tables, imported modules) lives for the
+    # whole run: freezing it keeps the collector from re-scanning millions of objects, which
+    # paused the pacer for tens of milliseconds at a time.
+    gc.freeze()
     parent = os.getppid()
 
     def should_stop() -> bool:
         # A parent that died (kill -9) leaves us re-parented: stop rather than load on alone.
         return stop.is_set() or os.getppid() != parent
 
-    def emit(snap: IntervalSnapshot) -> None:
+    def emit(raw: RawInterval) -> None:
         try:
-            conn.send(("snap", snap.to_wire()))
+            conn.send(("snap", raw))
         except (BrokenPipeError, OSError):
             stop.set()
 
@@ -136,24 +143,31 @@ def execute(
     run_dir: Path,
     meta: dict[str, Any],
     sinks: Sequence[Sink] = (),
-    source_factory: Callable[[], RequestSource] | None = None,
+    source: RequestSource | None = None,
     on_start: Callable[[], None] | None = None,
+    offsets_s: tuple[float, ...] | None = None,
     monitors: Sequence[Monitor] = (),
     services: Sequence[Service] = (),
 ) -> RunOutcome:
     """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended.
 
+    ``source`` gives the requests (default: the plan's workload, files relative to the current
+    directory); ``offsets_s`` replaces the rate profile with explicit due times (timing replay).
+    Workers are forked, so the source is built once here and shared, not rebuilt per worker.
     A monitor's stop reason ends the run as complete: it is how a breakpoint stage finishes.
     """
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
-    source = (source_factory or (lambda: FixedSource(request_from_plan(plan))))()
+    if source is None:
+        from loadplan.workload.spec import build_sampler
+
+        source = build_sampler(plan.workload, Path.cwd())
     log = RunLogWriter(run_dir, meta)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide).
     start_ns = time.monotonic_ns() + 300_000_000 + 20_000_000 * plan.load.workers
-    specs = worker_specs(plan, start_ns)
+    specs = worker_specs(plan, start_ns, offsets_s)
     pipes, procs = [], []
     for spec in specs:
         parent_end, child_end = ctx.Pipe(duplex=False)
@@ -183,8 +197,6 @@ def execute(
     errors: list[str] = []
     stop_reason = "completed"
     stopped_by: str | None = None
-    if on_start is not None:
-        on_start()
 
     def publish(snaps: list[IntervalSnapshot]) -> None:
         nonlocal stopped_by
@@ -200,6 +212,9 @@ def execute(
                     stop.set()
 
     try:
+        # Inside the try: if starting a sink fails, the workers are still stopped and joined.
+        if on_start is not None:
+            on_start()
         for service in services:
             service.start(start_ns)
         open_pipes = list(pipes)
@@ -215,7 +230,7 @@ def execute(
                 except (EOFError, OSError):
                     kind, payload = "lost", None
                 if kind == "snap":
-                    merger.add(worker, IntervalSnapshot.from_wire(payload))
+                    merger.add(worker, payload.to_snapshot())
                     continue
                 if kind == "error":
                     errors.append(str(payload))

@@ -65,8 +65,9 @@ def run_session(
     run_dir: Path,
     meta: dict[str, Any],
     sinks: Sequence[Sink] = (),
-    source_factory: Callable[[], RequestSource] | None = None,
+    source: RequestSource | None = None,
     on_start: Callable[[], None] | None = None,
+    offsets_s: tuple[float, ...] | None = None,
 ) -> SessionOutcome:
     """Run ``plan`` stage by stage, then judge it; summary.json holds everything."""
     scenario = Scenario.from_plan(plan)
@@ -102,8 +103,9 @@ def run_session(
         run_dir,
         meta,
         sinks=[*sinks, book],
-        source_factory=source_factory,
+        source=source,
         on_start=on_start,
+        offsets_s=offsets_s,
         monitors=monitors,
         services=services,
     )

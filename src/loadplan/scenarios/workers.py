@@ -11,7 +11,6 @@ import socket
 from dataclasses import replace
 
 from loadplan.engine.client import ClientSettings, Target
-from loadplan.engine.request import Request
 from loadplan.engine.worker import LoopMode, WorkerSpec
 from loadplan.errors import TargetError
 from loadplan.plan.model import Mode, Plan
@@ -37,15 +36,10 @@ def check_reachable(target: Target, timeout_s: float) -> None:
         raise TargetError(msg) from None
 
 
-def request_from_plan(plan: Plan) -> Request:
-    req = plan.request
-    headers = tuple(req.headers.items())
-    if req.body and not any(k.lower() == "content-type" for k, _ in headers):
-        headers += (("Content-Type", "application/json"),)
-    return Request(req.method, req.path, headers, req.body.encode("utf-8"))
-
-
-def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
+def worker_specs(
+    plan: Plan, start_ns: int, offsets_s: tuple[float, ...] | None = None
+) -> list[WorkerSpec]:
+    """One spec per worker; ``offsets_s`` (timing replay) replaces the profile's due times."""
     load, client = plan.load, plan.client
     n = load.workers
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
@@ -56,6 +50,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
         read_timeout=client.read_timeout or client.timeout,
         total_timeout=client.timeout,
         capture_header=client.capture_header,
+        max_backlog=max(1, client.max_backlog // n),
     )
     if load.mode is Mode.OPEN:
         base = WorkerSpec(
@@ -68,6 +63,7 @@ def worker_specs(plan: Plan, start_ns: int) -> list[WorkerSpec]:
             workers=n,
             start_ns=start_ns,
             drain_s=client.timeout,
+            offsets_s=offsets_s,
         )
     else:
         assert load.users is not None

@@ -74,3 +74,31 @@ class Schedule:
             n = int(np.ceil(total))
             return len(range(self.worker, n, self.workers))
         return round(total / self.workers)
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetSchedule:
+    """Due times given outright (seconds from the start), e.g. an access log's recorded timing.
+
+    Example::
+
+        schedule = OffsetSchedule(np.array([0.0, 0.25, 0.3]))
+        next(schedule.blocks()).offsets_ns   # [0, 250000000, 300000000]
+    """
+
+    offsets_s: npt.NDArray[np.float64]
+    worker: int = 0
+    workers: int = 1
+    block: int = 16_384
+
+    def blocks(self) -> Iterator[DueBlock]:
+        offsets = np.round(np.asarray(self.offsets_s, dtype=np.float64) * 1e9).astype(np.int64)
+        for first in range(0, len(offsets), self.block):
+            indices = np.arange(first, min(first + self.block, len(offsets)), dtype=np.int64)
+            mine = indices[(indices % self.workers) == self.worker]
+            if len(mine):
+                yield DueBlock(mine, offsets[mine])
+
+    @property
+    def duration(self) -> float:
+        return float(self.offsets_s[-1]) if len(self.offsets_s) else 0.0
