@@ -62,6 +62,53 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+Answer = Callable[[], tuple[int, bytes]]
+
+
+@dataclass
+class TinyHttp:
+    """An in-process HTTP server: every request gets ``answer()``; requests are recorded."""
+
+    url: str
+    seen: list[tuple[str, str, dict[str, str]]]
+
+
+@pytest.fixture
+def tiny_http() -> Iterator[Callable[[Answer], TinyHttp]]:
+    """Start ``tiny_http(lambda: (200, b"ok"))`` on 127.0.0.1; stopped after the test."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(answer: Answer) -> TinyHttp:
+        seen: list[tuple[str, str, dict[str, str]]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                seen.append((self.command, self.path, dict(self.headers)))
+                status, body = answer()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer  # noqa: N815  # http.server's naming
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return TinyHttp(f"http://127.0.0.1:{server.server_port}", seen)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made with the openssl command."""

@@ -20,8 +20,11 @@ from loadplan.plan.model import Plan
 from loadplan.results.run import RunResult
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.scenarios.runner import RunOutcome, execute
+from loadplan.scenarios.session import SessionOutcome, run_session
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.stages import RateProfile, Segment
+from loadplan.slo import judge
+from loadplan.verdict import Verdict, VerdictRow
 from loadplan.workload.spec import WorkloadSpec, build_sampler
 
 __version__ = "0.1.0"
@@ -44,10 +47,15 @@ __all__ = [
     "RunOutcome",
     "RunResult",
     "Segment",
+    "SessionOutcome",
     "TargetError",
+    "Verdict",
+    "VerdictRow",
     "WorkloadSpec",
     "__version__",
     "build_sampler",
     "execute",
+    "judge",
     "load_plan",
+    "run_session",
 ]

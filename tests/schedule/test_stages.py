@@ -57,3 +57,50 @@ def test_steps() -> None:
 def test_segment_rejects(args: tuple[float, float, float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         Segment(*args)
+
+
+SPIKE = RateProfile.spike(100, factor=2, hold=10, recovery=30)
+
+
+@pytest.mark.parametrize(
+    ("t", "rate", "hits", "label"),
+    [
+        (0.0, 200.0, 0.0, "spike"),
+        (5.0, 200.0, 1000.0, "spike"),
+        (10.0, 100.0, 2000.0, "spike-recovery"),
+        (25.0, 100.0, 3500.0, "spike-recovery"),
+        (39.9, 100.0, 4990.0, "spike-recovery"),
+        (40.0, 0.0, 5000.0, ""),
+    ],
+    ids=["jump", "hold", "back", "recovery", "last-tick", "after"],
+)
+def test_spike_jumps_holds_and_comes_back(t: float, rate: float, hits: float, label: str) -> None:
+    assert SPIKE.rate(t) == pytest.approx(rate)
+    assert SPIKE.hits(t) == pytest.approx(hits)
+    assert SPIKE.label_at(t) == label
+
+
+@pytest.mark.parametrize(
+    ("profile", "t", "rate", "label"),
+    [
+        (RateProfile.soak(1000, 7200), 3600.0, 1000.0, "soak"),
+        (RateProfile.soak(1000, 7200, label="sustained"), 7199.0, 1000.0, "sustained"),
+        (RateProfile.steps([100, 150, 200], 30, "breakpoint"), 29.9, 100.0, "breakpoint-0"),
+        (RateProfile.steps([100, 150, 200], 30, "breakpoint"), 30.0, 150.0, "breakpoint-1"),
+        (RateProfile.steps([100, 150, 200], 30, "breakpoint"), 89.9, 200.0, "breakpoint-2"),
+        (RateProfile.ramp(0, 100, 10, "ramp-up"), 2.5, 25.0, "ramp-up"),
+    ],
+    ids=["soak", "soak-named", "step-0", "step-1-boundary", "step-last", "ramp-from-zero"],
+)
+def test_stage_curves(profile: RateProfile, t: float, rate: float, label: str) -> None:
+    assert profile.rate(t) == pytest.approx(rate)
+    assert profile.label_at(t) == label
+
+
+def test_spans_give_each_segment_its_offsets() -> None:
+    profile = RateProfile.constant(10, 5, "a") + SPIKE
+    assert [(seg.label, start, end) for seg, start, end in profile.spans()] == [
+        ("a", 0.0, 5.0),
+        ("spike", 5.0, 15.0),
+        ("spike-recovery", 15.0, 45.0),
+    ]

@@ -62,8 +62,7 @@ def test_spec_is_frozen() -> None:
         ),
         pytest.param(
             "[workload.source]\nkind = 'db'\n",
-            "plan.toml:1 workload.source: Input tag 'db' found using 'kind' does not match any of "
-            "the expected tags: 'builtin', 'file', 'log'",
+            "plan.toml:2 workload.source.kind = 'db': unknown; use one of builtin, file, log",
             id="bad-kind",
         ),
         pytest.param(

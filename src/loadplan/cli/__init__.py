@@ -36,10 +36,12 @@ def build_app() -> typer.Typer:
     from loadplan.cli import demo as demo_cli
     from loadplan.cli import report as report_cli
     from loadplan.cli import run as run_cli
+    from loadplan.cli import suite as suite_cli
     from loadplan.cli import target as target_cli
     from loadplan.cli import workload as workload_cli
 
     run_cli.register(app)
+    suite_cli.register(app)
     report_cli.register(app)
     dashboard_cli.register(app)
     demo_cli.register(app)

@@ -1,15 +1,20 @@
-"""``loadplan demo``: the reference search service and a short load run against it, on this machine.
+"""``loadplan demo``: the reference search service and the sign-off suite against it, here.
 
 It starts ``loadplan target serve`` as a subprocess on a free 127.0.0.1 port (pinned to its own
 core when there are two or more, with the generator on another, so neither measures the other's
-CPU use), waits for its ready line, runs an open-loop multilingual head/tail load with the cache
-status captured as a tag, prints the summary and stops the service.
+CPU use), waits for its ready line, loads ``examples/reference-service.toml`` (shipped as package
+data, so the demo and the example are one file) with the service's URL and admin token filled in,
+scales the suite to a few minutes at rates this machine can hold, prints the verdict, stops the
+service and exits with the verdict's code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
+import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -24,12 +29,37 @@ from loadplan.errors import TargetError
 
 READY_PREFIX = "loadplan target: ready at "
 
+DEMO_RATE = 500.0
+"""The demo's sustained rate: half the sign-off's 1000 req/s, so its 2x spike stays at 1000.
+
+Measured on the 2-core machine this was built on, with the service pinned to one core and the
+generator to the other, using this suite's own breakpoint stage (P95 <= 300 ms, P99 <= 500 ms,
+3 failing seconds in a row) and the example's fixed, always-cached query: one core held the
+SLA up to 2,500 to 4,000 req/s (the top step) from run to run while the machine was otherwise
+quiet, with the sustained stage at 1000 req/s at P95 5 ms and P99 9 ms; while other jobs shared
+the cores it broke at 375 req/s instead. 500 sustained and 1000 at the spike keep the spike
+under half the lowest quiet capacity. A query mix with cache misses (a [workload] table) costs
+far more per request: re-measure before raising this. ``--rate 1000`` runs the sign-off's rate.
+"""
+
+SIGN_OFF = "1000 req/s for 2h"
+
+
+def demo_plan() -> contextlib.AbstractContextManager[Path]:
+    """A real path to ``examples/reference-service.toml`` (package data)."""
+    resource = importlib.resources.files("loadplan") / "examples" / "reference-service.toml"
+    return importlib.resources.as_file(resource)
+
 
 @contextlib.contextmanager
-def reference_service(docs: int, console: Console, timeout_s: float = 180.0) -> Iterator[str]:
+def reference_service(
+    docs: int, console: Console, admin_token: str | None = None, timeout_s: float = 180.0
+) -> Iterator[str]:
     """Run the reference service for the duration of the block; yield its URL."""
     cores = sorted(os.sched_getaffinity(0))
     cmd = [sys.executable, "-m", "loadplan", "target", "serve", "--port", "0", "--docs", str(docs)]
+    if admin_token:
+        cmd += ["--admin-token", admin_token]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         if len(cores) >= 2:
@@ -63,44 +93,93 @@ def reference_service(docs: int, console: Console, timeout_s: float = 180.0) -> 
         os.sched_setaffinity(0, set(cores))
 
 
-def demo_overrides(url: str, rate: float, duration: str, out: Path) -> dict[tuple[str, ...], Any]:
+def demo_overrides(
+    url: str, token: str, rate: float, duration: str, out: Path
+) -> dict[tuple[str, ...], tuple[str, Any]]:
+    """The example plan, scaled: the URL and token of the started service, demo-sized stages."""
+    demo = "demo"
     return {
-        ("target", "url"): ("demo", url),
+        ("target", "url"): (demo, url),
+        ("admin", "headers"): (demo, {"Authorization": f"Bearer {token}"}),
         ("load", "rate"): ("--rate", rate),
         ("load", "duration"): ("--duration", duration),
-        ("load", "arrivals"): ("demo", "poisson"),
-        ("client", "capture_header"): ("demo", "X-Cache"),
-        ("client", "timeout"): ("demo", "5s"),
-        # Head/tail search traffic over every built-in language: Zipf s = 1 over 20k distinct
-        # queries per language, so a hot head caches and a long tail does not.
-        ("workload",): (
-            "demo",
-            {
-                "seed": 42,
-                "source": {"kind": "builtin", "pool_size": 20_000},
-                "popularity": {"model": "zipf", "s": 1.0},
-                "template": {"path": "/search", "params": {"q": "{query}", "lang": "{lang}"}},
-            },
-        ),
+        ("suite", "baseline"): (demo, "10s"),
+        ("suite", "ramp"): (demo, "10s"),
+        ("suite", "spike"): (demo, "10s"),
+        ("suite", "recovery"): (demo, "20s"),
+        ("suite", "cache"): (demo, "10s"),
+        ("suite", "breakpoint_step"): (demo, 1.0),
+        ("suite", "breakpoint_to"): (demo, 12.0),
+        ("suite", "step_duration"): (demo, "5s"),
+        ("suite", "consecutive"): (demo, 3),
+        ("slo", "drift_window"): (demo, "10s"),
+        ("slo", "recovery"): (demo, "10s"),
+        ("scrape", "interval"): (demo, "2s"),
         ("output", "dir"): ("--out", str(out)),
     }
+
+
+def scaling_note(rate: float, duration: str) -> str:
+    return (
+        f"rates scaled for this machine: the sign-off in examples/reference-service.toml is "
+        f"{SIGN_OFF}; the demo sustains {rate:g} req/s (spike {2 * rate:g}) for {duration}, "
+        f"other stages 10-20 s. Why: here the reference service gets one core and the "
+        f"generator the other; measured with this suite's breakpoint, one core held "
+        f"P95 <= 300 ms up to 2500-4000 req/s for this fixed, cached query on a quiet machine "
+        f"and ~400 req/s while other jobs shared it, so the spike is kept under half the quiet "
+        f"capacity. The breakpoint stage below re-measures today's edge. --rate 1000 runs the "
+        f"real rate; --duration 2h a full-length sustained stage."
+    )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_command(
-        rate: Annotated[float, typer.Option(help="requests per second")] = 300.0,
-        duration: Annotated[str, typer.Option(help="how long to load, e.g. 30s or 2h")] = "20s",
+        rate: Annotated[float, typer.Option(help="sustained rate, requests per second")] = (
+            DEMO_RATE
+        ),
+        duration: Annotated[
+            str, typer.Option(help="sustained stage length, e.g. 60s, or 2h for the full one")
+        ] = "60s",
         docs: Annotated[int, typer.Option(help="documents in the reference corpus")] = 5000,
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
     ) -> None:
-        """Start the reference search service and run a short load against it."""
+        """Start the reference search service, run the sign-off suite scaled to this machine."""
         from loadplan.cli.run import command_line, default_run_dir, run_plan
+        from loadplan.cli.suite import print_stages
         from loadplan.plan.load import load_plan
+        from loadplan.scenarios.scenario import Scenario
+        from loadplan.scenarios.suite import with_suite_stages
 
         console = Console()
         run_dir = out or default_run_dir()
-        with reference_service(docs, console) as url:
-            plan, _ = load_plan(None, demo_overrides(url, rate, duration, run_dir))
-            code = run_plan(plan, None, console, command=command_line())
+        token = secrets.token_hex(8)
+        with demo_plan() as path, reference_service(docs, console, admin_token=token) as url:
+            overrides = demo_overrides(url, token, rate, duration, run_dir)
+            plan, source = load_plan(path, overrides)
+            plan = with_suite_stages(plan, source)
+            console.print(scaling_note(rate, duration), highlight=False, soft_wrap=True)
+            print_stages(Scenario.from_plan(plan), console)
+            code = run_plan(plan, path, console, source, command_line())
+        found = _breakpoint(run_dir)
+        if found:
+            console.print(found, highlight=False, soft_wrap=True)
         raise typer.Exit(code)
+
+
+def _breakpoint(run_dir: Path) -> str:
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    found = summary.get("breakpoint") or {}
+    if found.get("reached"):
+        good = found.get("last_good_rate")
+        held = f"held the SLA up to {good:g} req/s" if good else "broke at the first step"
+        return (
+            f"this machine: the reference service on one core {held} and broke at "
+            f"{found['breaking_rate']:g} req/s ({'; '.join(found.get('why', []))})"
+        )
+    if found.get("last_good_rate"):
+        return f"this machine: the SLA held up to {found['last_good_rate']:g} req/s, the top step"
+    return ""

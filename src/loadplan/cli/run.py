@@ -16,6 +16,7 @@ from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource
 
 EXIT_OK = 0
+EXIT_FAIL = 1
 EXIT_INCONCLUSIVE = 3
 EXIT_INTERRUPTED = 130
 
@@ -132,11 +133,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the summary of a run directory, even one whose run was killed."""
         from loadplan.report.terminal import render_summary
+        from loadplan.report.verdict_terminal import render_stages, render_verdict
         from loadplan.results.run import RunResult
 
         result = RunResult.load(run_dir)
-        render_summary(result.summary, Console())
-        raise typer.Exit(EXIT_INCONCLUSIVE if result.summary["generator"]["bound"] else EXIT_OK)
+        console = Console()
+        summary = result.summary
+        render_summary(summary, console)
+        if len(summary.get("stages", {})) > 1:
+            render_stages(summary["stages"], console)
+        render_verdict(summary.get("verdict"), console)
+        if not summary["complete"]:
+            # A partial run: its numbers are real but cover part of the plan; no verdict code.
+            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK)
+        raise typer.Exit(exit_code(summary))
 
 
 def run_plan(
@@ -146,14 +156,19 @@ def run_plan(
     source: PlanSource | None = None,
     command: str | None = None,
 ) -> int:
-    """Execute a plan with the live view, print the summary, write the report, return the exit code.
+    """Execute a plan with the live view, print the summary and verdict, write the report, return
+    the exit code.
 
     With ``output.metrics_port`` set, the run's live metrics are served in Prometheus format from
     when the workers start until the run ends.
     """
     from loadplan.report.terminal import render_summary
-    from loadplan.scenarios.runner import Sink, execute
+    from loadplan.report.verdict_terminal import render_stages, render_verdict
+    from loadplan.scenarios.runner import Sink
+    from loadplan.scenarios.scenario import Scenario
+    from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
+    from loadplan.units import format_duration
     from loadplan.workload.spec import build_sampler
 
     base_dir = plan_path.parent if plan_path else Path.cwd()
@@ -162,13 +177,17 @@ def run_plan(
         console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
     offsets = sampler.offsets
     offsets_s = tuple(offsets.tolist()) if offsets is not None else None
-    planned_s = offsets_s[-1] if offsets_s else plan.load.duration
+    scenario = Scenario.from_plan(plan)
+    planned_s = offsets_s[-1] if offsets_s else scenario.duration_s
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
     meta = run_meta(plan, plan_path, command)
+    staged = len(scenario.stages) > 1 or bool(plan.stages)
+    count = len(scenario.stages)
+    what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
     console.print(
         f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
-        f"{planned_s:g}s; writing {run_dir}",
+        f"{what}{format_duration(planned_s)}; writing {run_dir}",
         highlight=False,
     )
     view = LiveView(console, planned_s, plan.generator.lag_bound * 1000)
@@ -192,7 +211,7 @@ def run_plan(
         view_started = True
 
     try:
-        outcome = execute(
+        outcome = run_session(
             plan,
             run_dir,
             meta,
@@ -206,15 +225,31 @@ def run_plan(
             view.__exit__(None, None, None)
         if exporter is not None:
             exporter.stop()
-    render_summary(outcome.summary, console)
+    summary = outcome.summary
+    render_summary(summary, console)
+    if staged:
+        render_stages(summary["stages"], console)
+    render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
     if plan.output.report:
         write_report_safely(run_dir, console)
-    if outcome.stop_reason.startswith("interrupted"):
+    return exit_code(summary)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """130 interrupted; with [slo], the verdict's code; else 3 if untrustworthy, 0 if done.
+
+    A run that did not finish (a worker failed) is inconclusive whatever its verdict says.
+    """
+    if str(summary.get("stop_reason", "")).startswith("interrupted"):
         return EXIT_INTERRUPTED
-    if outcome.summary["generator"]["bound"] or not outcome.summary["complete"]:
+    if not summary.get("complete"):
         return EXIT_INCONCLUSIVE
-    return EXIT_OK
+    verdict = summary.get("verdict")
+    if verdict is not None:
+        passed = verdict.get("pass")
+        return EXIT_INCONCLUSIVE if passed is None else (EXIT_OK if passed else EXIT_FAIL)
+    return EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK
 
 
 def write_report_safely(run_dir: Path, console: Console) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from loadplan.errors import PlanError
+from loadplan.plan.checks import check_plan
 from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource, describe_validation_error, format_field
 
@@ -45,6 +46,9 @@ def load_plan(path: Path | None, overrides: Overrides) -> tuple[Plan, PlanSource
             for line, problem in zip(described, exc.errors(), strict=True)
         ]
         raise PlanError(problems) from None
+    problems = check_plan(plan, source)
+    if problems:
+        raise PlanError(problems)
     return plan, source
 
 

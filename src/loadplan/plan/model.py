@@ -7,30 +7,14 @@ errors (a typo in a plan must not silently fall back to a default).
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from loadplan.units import parse_duration
+from loadplan.plan.fields import Seconds
+from loadplan.plan.fields import Section as _Section
+from loadplan.plan.slo import SloSpec
+from loadplan.plan.stages import StageSpec, SuiteSpec
 from loadplan.workload.spec import WorkloadSpec
-
-
-def _duration(value: Any) -> float:
-    return parse_duration(value)
-
-
-Seconds = Annotated[float, BeforeValidator(_duration)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Mode(enum.StrEnum):
@@ -72,9 +56,7 @@ class LoadSpec(_Section):
 
     @model_validator(mode="after")
     def _mode_needs(self) -> LoadSpec:
-        if self.mode is Mode.OPEN and self.rate is None:
-            msg = "open loop needs a rate: set load.rate (requests per second) or --rate"
-            raise ValueError(msg)
+        # "open loop needs a rate" is checked in plan/checks.py: [[stages]] can stand in for it.
         if self.mode is Mode.CLOSED and self.users is None:
             msg = "closed loop needs users: set load.users or --users"
             raise ValueError(msg)
@@ -111,6 +93,47 @@ class GeneratorSpec(_Section):
     lag_bound: Seconds = Field(0.010, gt=0, description="schedule-lag P99 bound")
 
 
+def _relative_or_absolute(url: str) -> str:
+    if not url.startswith(("/", "http://", "https://")):
+        msg = "need a path on the target (/metrics) or an absolute http:// URL"
+        raise ValueError(msg)
+    return url
+
+
+class ScrapeSpec(_Section):
+    """``[scrape]``: the target's Prometheus endpoints, read during the run.
+
+    Counter names default to the reference service's; a target without them still gets CPU,
+    memory and restarts from the standard ``process_*`` series.
+    """
+
+    urls: tuple[str, ...] = Field((), description="paths on the target or absolute URLs")
+    interval: Seconds = Field(5.0, ge=0.1)
+    timeout: Seconds = Field(2.0, gt=0)
+    cache_hits: str = "refservice_cache_hits_total"
+    cache_misses: str = "refservice_cache_misses_total"
+    series: tuple[str, ...] = Field((), description="more sample names to keep")
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_relative_or_absolute(u) for u in urls)
+
+
+class AdminSpec(_Section):
+    """``[admin]``: the target's admin hooks; today, the cache flush before a cold stage."""
+
+    cache_flush: str | None = Field(None, description="path or URL to call to flush the cache")
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Seconds = Field(5.0, gt=0)
+
+    @field_validator("cache_flush")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        return None if url is None else _relative_or_absolute(url)
+
+
 class Plan(_Section):
     """A whole run."""
 
@@ -120,3 +143,8 @@ class Plan(_Section):
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     output: OutputSpec = OutputSpec()
     generator: GeneratorSpec = GeneratorSpec()
+    stages: tuple[StageSpec, ...] = ()
+    suite: SuiteSpec = SuiteSpec()
+    slo: SloSpec | None = None
+    scrape: ScrapeSpec = ScrapeSpec()
+    admin: AdminSpec = AdminSpec()

@@ -106,12 +106,23 @@ def describe_validation_error(
         # pydantic puts the union member or validator name in loc; keep only real field names.
         loc = prefix + tuple(p for p in problem["loc"] if isinstance(p, int | str))
         loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p)))
+        loc = _without_tags(loc, source.data if source else {})
         where = source.where(loc) if source else "<settings>"
         value = problem.get("input")
         msg = problem["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        if problem["type"] == "missing":
+        if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = problem.get("ctx", {})
+            tag_path = (*loc, str(ctx.get("discriminator", "type")).strip("'"))
+            field = format_field(tag_path)
+            where = source.where(tag_path) if source else where
+            if "tag" in ctx:
+                choices = str(ctx.get("expected_tags", "")).replace("'", "")
+                lines.append(f"{where} {field} = {ctx['tag']!r}: unknown; use one of {choices}")
+            else:
+                lines.append(f"{where} {field}: missing; it says what kind of table this is")
+        elif problem["type"] == "missing":
             lines.append(f"{where} {format_field(loc)}: missing; add it to the plan")
         elif problem["type"] == "extra_forbidden":
             lines.append(f"{where} {format_field(loc)}: unknown field; check its spelling")
@@ -120,6 +131,27 @@ def describe_validation_error(
         else:
             lines.append(f"{where} {format_field(loc)} = {value!r}: {msg}")
     return lines
+
+
+def _without_tags(loc: FieldPath, data: Any) -> FieldPath:
+    """Drop the tag pydantic adds to the loc of a discriminated union member.
+
+    An error in ``[[stages]]`` comes back as ``stages.0.constant.rate``: "constant" is the value
+    of the stage's ``type``, not a key the user wrote. Walking the data tells the two apart.
+    """
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
 
 
 def _index_lines(text: str) -> dict[FieldPath, int]:

@@ -36,6 +36,7 @@ class RunTotals:
     statuses: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     cpu_per_worker: list[float] = field(default_factory=list)
+    start_s: float | None = None
     end_s: float = 0.0
     intervals: int = 0
 
@@ -52,6 +53,7 @@ class RunTotals:
                 "tags": {k: {"errors": n} for k, n in snap.tag_errors.items()},
                 "cpu": snap.cpu,
                 "workers": snap.workers,
+                "start_s": snap.start_s,
                 "end_s": snap.end_s,
             }
         )
@@ -75,8 +77,32 @@ class RunTotals:
         for key, stats in row.get("tags", {}).items():
             self.tag_errors[key] += int(stats.get("errors", 0))
         self.cpu_per_worker.append(float(row.get("cpu", 0.0)) / max(int(row.get("workers", 1)), 1))
+        start = float(row.get("start_s", 0.0))
+        self.start_s = start if self.start_s is None else min(self.start_s, start)
         self.end_s = max(self.end_s, float(row.get("end_s", 0.0)))
         self.intervals += 1
+
+    def merge(self, other: RunTotals) -> None:
+        """Add ``other`` in (exact: counts and histogram buckets add), e.g. a stage's steps."""
+        self.latency.add(other.latency)
+        self.service.add(other.service)
+        self.lag.add(other.lag)
+        for key, hist in other.tags.items():
+            self.add_tag(key, hist)
+        self.tag_errors.update(other.tag_errors)
+        self.errors.update(other.errors)
+        self.statuses.update(other.statuses)
+        self.counts.update(other.counts)
+        self.cpu_per_worker.extend(other.cpu_per_worker)
+        starts = [s for s in (self.start_s, other.start_s) if s is not None]
+        self.start_s = min(starts) if starts else None
+        self.end_s = max(self.end_s, other.end_s)
+        self.intervals += other.intervals
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds covered: a stage's totals start where the stage does, not at 0."""
+        return self.end_s - (self.start_s or 0.0)
 
     def _by_tag(self) -> dict[str, dict[str, Any]]:
         return _merge_by_single_tag(self.tags, self.tag_errors)
@@ -85,7 +111,7 @@ class RunTotals:
         return assess(self.lag, self.cpu_per_worker, lag_p99_bound_ms)
 
     def summary(self, meta: dict[str, Any], complete: bool, stop_reason: str) -> dict[str, Any]:
-        duration = max(self.end_s, 1e-9)
+        duration = max(self.duration_s, 1e-9)
         completed = self.counts["completed"]
         ok = self.errors.get(ErrorClass.OK.value, 0)
         health = self.health(float(meta.get("lag_bound_ms", 10.0)))
@@ -95,7 +121,7 @@ class RunTotals:
             "target": meta.get("target", ""),
             "mode": meta.get("mode", ""),
             "workers": meta.get("workers", 1),
-            "duration_s": round(self.end_s, 3),
+            "duration_s": round(self.duration_s, 3),
             "intervals": self.intervals,
             "requests": {
                 "due": self.counts["due"],

@@ -14,32 +14,50 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
-import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from loadplan.engine.client import ClientSettings, Target
+from loadplan.engine.client import Target
 from loadplan.engine.recorder import RawInterval
 from loadplan.engine.request import RequestSource
-from loadplan.engine.worker import LoopMode, WorkerSpec, run_worker
-from loadplan.errors import LoadplanError, TargetError
-from loadplan.plan.model import Mode, Plan
+from loadplan.engine.worker import WorkerSpec, run_worker
+from loadplan.errors import LoadplanError
+from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
-from loadplan.schedule.arrivals import Arrivals
-from loadplan.schedule.stages import RateProfile
+from loadplan.scenarios.workers import check_reachable, worker_specs
 
 
 class Sink(Protocol):
     """Something that wants each merged second (live view, Prometheus exporter, ...)."""
 
     def update(self, snap: IntervalSnapshot, totals: RunTotals) -> None: ...
+
+
+class Monitor(Protocol):
+    """Judges each merged second and may end the run (a breakpoint stage's stop condition)."""
+
+    def check(self, snap: IntervalSnapshot) -> str | None:
+        """A stop reason ("breakpoint reached"), or None to carry on."""
+        ...
+
+
+class Service(Protocol):
+    """Work the coordinator does beside the workers (scraping /metrics, flushing a cache)."""
+
+    def start(self, start_ns: int) -> None:
+        """Begin; ``start_ns`` is the run's start on the monotonic clock (may be ahead)."""
+        ...
+
+    def stop(self) -> None:
+        """End and wait for any thread; must not raise."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,82 +73,6 @@ class RunOutcome:
     run_dir: Path
     summary: dict[str, Any]
     stop_reason: str
-
-
-def check_reachable(target: Target, timeout_s: float) -> None:
-    """Fail fast, with a message a person can act on, when nothing listens at the target."""
-    try:
-        with socket.create_connection((target.host, target.port), timeout=timeout_s):
-            pass
-    except TimeoutError:
-        msg = (
-            f"cannot reach {target.url}: no answer to a TCP connect within {timeout_s:g}s; "
-            "check the host, port and any firewall"
-        )
-        raise TargetError(msg) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        where = f"{target.host}:{target.port}"
-        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {where}?"
-        raise TargetError(msg) from None
-
-
-def worker_specs(
-    plan: Plan, start_ns: int, offsets_s: tuple[float, ...] | None = None
-) -> list[WorkerSpec]:
-    load, client = plan.load, plan.client
-    n = load.workers
-    target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
-    per_worker_conns = max(1, -(-client.connections // n))
-    settings = ClientSettings(
-        connections=per_worker_conns,
-        connect_timeout=client.connect_timeout,
-        read_timeout=client.read_timeout or client.timeout,
-        total_timeout=client.timeout,
-        capture_header=client.capture_header,
-        max_backlog=max(1, client.max_backlog // n),
-    )
-    if load.mode is Mode.OPEN:
-        assert load.rate is not None
-        base = WorkerSpec(
-            target=target,
-            client=settings,
-            mode=LoopMode.OPEN,
-            profile=RateProfile.constant(load.rate, load.duration, label="constant"),
-            arrivals=Arrivals(load.arrivals.value),
-            seed=load.seed,
-            workers=n,
-            start_ns=start_ns,
-            drain_s=client.timeout,
-            offsets_s=offsets_s,
-        )
-    else:
-        assert load.users is not None
-        base = WorkerSpec(
-            target=target,
-            client=replace(settings, connections=max(per_worker_conns, 1)),
-            mode=LoopMode.CLOSED,
-            think_s=load.think,
-            duration_s=load.duration,
-            seed=load.seed,
-            workers=n,
-            start_ns=start_ns,
-            drain_s=client.timeout,
-        )
-    specs = []
-    for w in range(n):
-        spec = replace(base, worker=w)
-        if load.mode is Mode.CLOSED:
-            assert load.users is not None
-            users = len(range(w, load.users, n))
-            spec = replace(
-                spec,
-                users=users,
-                client=replace(settings, connections=max(users, 1)),
-                warm_connections=users,
-            )
-        specs.append(spec)
-    return specs
 
 
 def _worker_main(
@@ -204,12 +146,15 @@ def execute(
     source: RequestSource | None = None,
     on_start: Callable[[], None] | None = None,
     offsets_s: tuple[float, ...] | None = None,
+    monitors: Sequence[Monitor] = (),
+    services: Sequence[Service] = (),
 ) -> RunOutcome:
     """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended.
 
     ``source`` gives the requests (default: the plan's workload, files relative to the current
     directory); ``offsets_s`` replaces the rate profile with explicit due times (timing replay).
     Workers are forked, so the source is built once here and shared, not rebuilt per worker.
+    A monitor's stop reason ends the run as complete: it is how a breakpoint stage finishes.
     """
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
@@ -251,18 +196,27 @@ def execute(
     owner = {id(p): w for w, p in enumerate(pipes)}
     errors: list[str] = []
     stop_reason = "completed"
+    stopped_by: str | None = None
 
     def publish(snaps: list[IntervalSnapshot]) -> None:
+        nonlocal stopped_by
         for snap in snaps:
             log.append(snap)
             totals.add(snap)
             for sink in sinks:
                 sink.update(snap, totals)
+            for monitor in monitors:
+                reason = monitor.check(snap)
+                if reason and stopped_by is None:
+                    stopped_by = reason
+                    stop.set()
 
     try:
         # Inside the try: if starting a sink fails, the workers are still stopped and joined.
         if on_start is not None:
             on_start()
+        for service in services:
+            service.start(start_ns)
         open_pipes = list(pipes)
         while open_pipes:
             if interrupts >= 2:
@@ -290,6 +244,8 @@ def execute(
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         stop.set()
+        for service in services:
+            service.stop()
         for proc in procs:
             proc.join(timeout=2)
             if proc.is_alive():
@@ -299,11 +255,14 @@ def execute(
             pipe.close()
     if interrupts and stop_reason == "completed":
         stop_reason = "interrupted"
+    elif stopped_by is not None and stop_reason == "completed":
+        stop_reason = stopped_by
     if errors and not totals.intervals:
         log.close()
         raise LoadplanError("; ".join(errors))
     if errors:
         stop_reason = f"worker failed: {errors[0]}"
-    summary = totals.summary(meta, complete=stop_reason == "completed", stop_reason=stop_reason)
+    complete = stop_reason in ("completed", stopped_by)
+    summary = totals.summary(meta, complete=complete, stop_reason=stop_reason)
     log.finish(summary)
     return RunOutcome(run_dir, summary, stop_reason)

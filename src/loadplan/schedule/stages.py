@@ -4,9 +4,10 @@ Following vegeta's ``Pacer``, a profile answers two questions with arithmetic an
 ``rate(t)`` (requests per second at offset t) and ``hits(t)`` (how many requests are due by t,
 the integral of rate). The schedule inverts ``hits`` to find each request's due time.
 
-Every stage loadplan offers (constant, ramp, step, spike, soak) is a chain of segments whose rate
-is linear in time, so ``hits`` is piecewise quadratic and ``time_of_hit`` has a closed form: no
-numeric root-finding on the per-request path, and no drift over a two-hour run.
+Every stage loadplan offers (constant, ramp, step, spike, soak, breakpoint) is a chain of segments
+whose rate is linear in time, so ``hits`` is piecewise quadratic and ``time_of_hit`` has a closed
+form: no numeric root-finding on the per-request path, and no drift over a two-hour run. A
+breakpoint is a staircase (``steps``) whose stopping is decided at run time, not here.
 """
 
 from __future__ import annotations
@@ -111,6 +112,28 @@ class RateProfile:
         cls, rates: Sequence[float], step_duration: float, label: str = "step"
     ) -> RateProfile:
         return cls(tuple(Segment(step_duration, r, r, f"{label}-{i}") for i, r in enumerate(rates)))
+
+    @classmethod
+    def soak(cls, rate: float, duration: float, label: str = "soak") -> RateProfile:
+        """A long constant rate; only the label (and how it is judged) differs."""
+        return cls.constant(rate, duration, label)
+
+    @classmethod
+    def spike(
+        cls, rate: float, factor: float, hold: float, recovery: float, label: str = "spike"
+    ) -> RateProfile:
+        """Jump from ``rate`` to ``factor * rate`` for ``hold`` seconds, then back to ``rate`` for
+        ``recovery`` seconds (labelled ``<label>-recovery``, where recovery is measured)."""
+        peak = rate * factor
+        return cls(
+            (Segment(hold, peak, peak, label), Segment(recovery, rate, rate, f"{label}-recovery"))
+        )
+
+    def spans(self) -> tuple[tuple[Segment, float, float], ...]:
+        """Each segment with its start and end offset in the profile."""
+        return tuple(
+            (seg, self._starts[i], self._starts[i + 1]) for i, seg in enumerate(self.segments)
+        )
 
     def __add__(self, other: RateProfile) -> RateProfile:
         return RateProfile(self.segments + other.segments)

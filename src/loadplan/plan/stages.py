@@ -1,0 +1,174 @@
+"""``[[stages]]`` and ``[suite]``: the load profile as a person writes it.
+
+A stage says what the rate does for a while; ``scenarios/scenario.py`` turns the list into one
+``RateProfile`` (segments labelled with the stage names) plus what each stage is judged on.
+``[suite]`` is the standard sign-off suite in a few numbers relative to ``[load] rate``;
+``scenarios/suite.py`` expands it into stages.
+
+Example::
+
+    [[stages]]
+    name = "warm"
+    type = "constant"
+    rate = 100
+    duration = "30s"
+
+    [[stages]]
+    type = "ramp"
+    from = 100
+    to = 1000
+    duration = "2m"
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from loadplan.plan.fields import Seconds, Section
+
+MAX_STEPS = 1000
+"""A staircase longer than this is almost certainly a typo in ``step``."""
+
+
+class StageKind(enum.StrEnum):
+    CONSTANT = "constant"
+    RAMP = "ramp"
+    STEP = "step"
+    SPIKE = "spike"
+    SOAK = "soak"
+    BREAKPOINT = "breakpoint"
+
+
+class _Stage(Section):
+    name: str = Field("", description="label carried on every second; default: the type")
+    slo: bool | None = Field(
+        None, description="judge this stage against [slo]; default: yes, except spike/breakpoint"
+    )
+    flush_cache: bool = Field(False, description="flush the target's cache as the stage starts")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if name and not all(c.isalnum() or c in "-_." for c in name):
+            msg = "use letters, digits, '-', '_' or '.', e.g. \"ramp-up\""
+            raise ValueError(msg)
+        return name
+
+
+class ConstantStage(_Stage):
+    """A steady rate."""
+
+    type: Literal["constant"]
+    rate: float = Field(gt=0, description="requests per second")
+    duration: Seconds = Field(gt=0)
+
+
+class SoakStage(_Stage):
+    """A long steady rate, judged for drift as well (``[slo] max_drift``)."""
+
+    type: Literal["soak"]
+    rate: float = Field(gt=0)
+    duration: Seconds = Field(gt=0)
+
+
+class RampStage(_Stage):
+    """The rate moves linearly from ``from`` to ``to``."""
+
+    type: Literal["ramp"]
+    start: float = Field(alias="from", ge=0)
+    end: float = Field(alias="to", ge=0)
+    duration: Seconds = Field(gt=0)
+
+
+def _staircase(start: float, end: float, step: float) -> tuple[float, ...]:
+    # A tolerance so from = 0.1, to = 0.3, step = 0.1 includes 0.3 despite binary fractions.
+    count = math.floor((end - start) / step + 1e-9) + 1
+    return tuple(start + i * step for i in range(count))
+
+
+class _Staircase(_Stage):
+    start: float = Field(alias="from", gt=0, description="rate of the first step")
+    end: float = Field(alias="to", gt=0, description="rate of the last step (inclusive)")
+    step: float = Field(gt=0, description="rate added per step")
+    step_duration: Seconds = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> _Staircase:
+        if self.end < self.start:
+            msg = f"to = {self.end:g} is below from = {self.start:g}; a staircase goes up"
+            raise ValueError(msg)
+        if len(self.rates) > MAX_STEPS:
+            msg = f"{len(self.rates)} steps; at most {MAX_STEPS}: raise step or lower to"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        return _staircase(self.start, self.end, self.step)
+
+
+class StepStage(_Staircase):
+    """A staircase: ``from``, ``from + step``, ... up to ``to``, each for ``step_duration``."""
+
+    type: Literal["step"]
+
+
+class BreakpointStage(_Staircase):
+    """A staircase that stops the run once the SLA fails ``consecutive`` seconds in a row.
+
+    Must be the last stage: the run ends where the target breaks.
+    """
+
+    type: Literal["breakpoint"]
+    consecutive: int = Field(3, ge=1, le=3600, description="failing seconds in a row that stop")
+
+
+class SpikeStage(_Stage):
+    """Jump from ``rate`` to ``factor`` x ``rate`` for ``hold``, then back to ``rate`` for
+    ``recovery``, during which loadplan measures how long P95 takes to come back under bound."""
+
+    type: Literal["spike"]
+    rate: float = Field(gt=0, description="the peak rate the spike jumps from")
+    factor: float = Field(2.0, gt=1)
+    hold: Seconds = Field(gt=0)
+    recovery: Seconds = Field(gt=0)
+
+
+StageSpec = Annotated[
+    ConstantStage | SoakStage | RampStage | StepStage | SpikeStage | BreakpointStage,
+    Field(discriminator="type"),
+]
+
+SUITE_STAGES = ("baseline", "ramp-up", "sustained", "spike", "cache", "breakpoint")
+
+
+class SuiteSpec(Section):
+    """``[suite]``: the standard suite, relative to ``[load] rate`` (the target QPS) and
+    ``[load] duration`` (the sustained stage's length). Factors multiply ``[load] rate``."""
+
+    baseline: Seconds = Field(60.0, gt=0)
+    baseline_factor: float = Field(0.1, gt=0, le=1)
+    ramp: Seconds = Field(60.0, gt=0)
+    spike: Seconds = Field(30.0, gt=0)
+    spike_factor: float = Field(2.0, gt=1)
+    recovery: Seconds = Field(60.0, gt=0)
+    cache: Seconds = Field(60.0, gt=0, description="each of cache-cold and cache-warm")
+    breakpoint_from: float = Field(1.0, gt=0)
+    breakpoint_step: float = Field(0.25, gt=0)
+    breakpoint_to: float = Field(4.0, gt=0)
+    step_duration: Seconds = Field(30.0, gt=0)
+    consecutive: int = Field(3, ge=1)
+    skip: tuple[str, ...] = ()
+
+    @field_validator("skip")
+    @classmethod
+    def _known(cls, skip: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in skip if s not in SUITE_STAGES]
+        if unknown:
+            msg = f"unknown suite stage {unknown[0]!r}; choose from {', '.join(SUITE_STAGES)}"
+            raise ValueError(msg)
+        return skip

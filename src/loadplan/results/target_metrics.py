@@ -1,0 +1,139 @@
+"""What the target's own metrics say about a stretch of the run: pure functions of scrape rows.
+
+Rows are the lines of ``target_metrics.jsonl`` (see ``sinks/scrape.py``). Counters are read as
+Prometheus counters: a value that goes down means the process restarted and counts from zero
+again, so increases are summed pair by pair. Several endpoints add up (several instances).
+
+Example::
+
+    metrics = TargetMetrics(rows, hits="refservice_cache_hits_total",
+                            misses="refservice_cache_misses_total")
+    metrics.cache_hit_rate(30.0, 90.0)   # 0.93, or None without samples around that window
+    metrics.restarts()                   # [("http://127.0.0.1:8080/metrics", 41.0)]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+CPU = "process_cpu_seconds_total"
+MEMORY = "process_resident_memory_bytes"
+START_TIME = "process_start_time_seconds"
+
+
+def counter_increase(values: Sequence[float]) -> float:
+    """Total increase of a counter over consecutive samples, across resets (restarts).
+
+    Example::
+
+        counter_increase([10, 15, 3, 5])   # 5 + 3 (reset: counted from 0) + 2 = 10
+    """
+    total = 0.0
+    for before, after in itertools.pairwise(values):
+        total += after - before if after >= before else after
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class TargetMetrics:
+    """Scrape rows, grouped by endpoint, with the cache counter names to read.
+
+    Attributes:
+        rows: the scrape rows, in time order.
+        hits: sample name of the cache hit counter.
+        misses: sample name of the cache miss counter.
+    """
+
+    rows: tuple[dict[str, Any], ...]
+    hits: str = ""
+    misses: str = ""
+
+    def _endpoints(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.rows:
+            if row.get("up"):
+                out.setdefault(str(row["endpoint"]), []).append(row)
+        return out
+
+    @staticmethod
+    def _span(rows: list[dict[str, Any]], t0: float, t1: float) -> list[dict[str, Any]]:
+        """The samples bracketing [t0, t1]: the last at or before t0 through the first at or
+        after t1 (or as near as the samples go), so counters cover the whole window."""
+        before = [i for i, r in enumerate(rows) if r["t_s"] <= t0]
+        after = [i for i, r in enumerate(rows) if r["t_s"] >= t1]
+        first = before[-1] if before else 0
+        last = after[0] if after else len(rows) - 1
+        chosen = rows[first : last + 1]
+        inside = [r for r in chosen if t0 - 1e-9 <= r["t_s"] <= t1 + 1e-9]
+        if len(chosen) < 2 or (not before and not inside):
+            return []
+        return chosen
+
+    def increase(self, name: str, t0: float, t1: float) -> float | None:
+        """How much counter ``name`` rose over [t0, t1], over all endpoints; None if unknown."""
+        total, seen = 0.0, False
+        for rows in self._endpoints().values():
+            span = [r for r in self._span(rows, t0, t1) if name in r]
+            if len(span) >= 2:
+                total += counter_increase([float(r[name]) for r in span])
+                seen = True
+        return total if seen else None
+
+    def cache_hit_rate(self, t0: float, t1: float) -> float | None:
+        if not (self.hits and self.misses):
+            return None
+        hits, misses = self.increase(self.hits, t0, t1), self.increase(self.misses, t0, t1)
+        if hits is None or misses is None or hits + misses <= 0:
+            return None
+        return hits / (hits + misses)
+
+    def cpu_cores(self, t0: float, t1: float) -> float | None:
+        """Mean CPU of the target's processes over [t0, t1], in cores."""
+        total, seen = 0.0, False
+        for rows in self._endpoints().values():
+            span = [r for r in self._span(rows, t0, t1) if CPU in r]
+            if len(span) >= 2 and span[-1]["t_s"] > span[0]["t_s"]:
+                used = counter_increase([float(r[CPU]) for r in span])
+                total += used / (span[-1]["t_s"] - span[0]["t_s"])
+                seen = True
+        return round(total, 4) if seen else None
+
+    def memory_max(self, t0: float, t1: float) -> float | None:
+        """Peak resident memory (bytes) seen in [t0, t1], summed over endpoints."""
+        peaks = [
+            max(float(r[MEMORY]) for r in inside)
+            for rows in self._endpoints().values()
+            if (inside := [r for r in rows if t0 <= r["t_s"] <= t1 and MEMORY in r])
+        ]
+        return sum(peaks) if peaks else None
+
+    def restarts(self) -> list[tuple[str, float]]:
+        """(endpoint, t_s) of each scrape that found a new process start time."""
+        found = []
+        for endpoint, rows in self._endpoints().items():
+            starts = [(r["t_s"], float(r[START_TIME])) for r in rows if START_TIME in r]
+            for (_, before), (t_s, after) in itertools.pairwise(starts):
+                if abs(after - before) > 0.01:
+                    found.append((endpoint, t_s))
+        return found
+
+    @property
+    def scraped(self) -> bool:
+        """At least one successful scrape."""
+        return any(row.get("up") for row in self.rows)
+
+    def describe(self, t0: float, t1: float) -> dict[str, Any]:
+        """The per-stage ``target`` block of summary.json."""
+        return {
+            "cpu_cores": self.cpu_cores(t0, t1),
+            "memory_max_bytes": self.memory_max(t0, t1),
+            "cache_hit_rate": _round(self.cache_hit_rate(t0, t1)),
+            "restarts": sum(1 for _, t in self.restarts() if t0 <= t <= t1),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -1,0 +1,94 @@
+"""What each worker process is given: the target, its share of the pool, the run's profile.
+
+Pure translation of a ``Plan`` into ``WorkerSpec`` values (plus a reachability check the
+coordinator makes before it starts anything), kept apart from the process handling in
+``runner.py``.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+from loadplan.engine.client import ClientSettings, Target
+from loadplan.engine.worker import LoopMode, WorkerSpec
+from loadplan.errors import TargetError
+from loadplan.plan.model import Mode, Plan
+from loadplan.scenarios.scenario import Scenario
+from loadplan.schedule.arrivals import Arrivals
+
+
+def check_reachable(target: Target, timeout_s: float) -> None:
+    """Fail fast, with a message a person can act on, when nothing listens at the target."""
+    try:
+        with socket.create_connection((target.host, target.port), timeout=timeout_s):
+            pass
+    except TimeoutError:
+        msg = (
+            f"cannot reach {target.url}: no answer to a TCP connect within {timeout_s:g}s; "
+            "check the host, port and any firewall"
+        )
+        raise TargetError(msg) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        where = f"{target.host}:{target.port}"
+        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {where}?"
+        raise TargetError(msg) from None
+
+
+def worker_specs(
+    plan: Plan, start_ns: int, offsets_s: tuple[float, ...] | None = None
+) -> list[WorkerSpec]:
+    """One spec per worker; ``offsets_s`` (timing replay) replaces the profile's due times."""
+    load, client = plan.load, plan.client
+    n = load.workers
+    target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
+    per_worker_conns = max(1, -(-client.connections // n))
+    settings = ClientSettings(
+        connections=per_worker_conns,
+        connect_timeout=client.connect_timeout,
+        read_timeout=client.read_timeout or client.timeout,
+        total_timeout=client.timeout,
+        capture_header=client.capture_header,
+        max_backlog=max(1, client.max_backlog // n),
+    )
+    if load.mode is Mode.OPEN:
+        base = WorkerSpec(
+            target=target,
+            client=settings,
+            mode=LoopMode.OPEN,
+            profile=Scenario.from_plan(plan).profile,
+            arrivals=Arrivals(load.arrivals.value),
+            seed=load.seed,
+            workers=n,
+            start_ns=start_ns,
+            drain_s=client.timeout,
+            offsets_s=offsets_s,
+        )
+    else:
+        assert load.users is not None
+        base = WorkerSpec(
+            target=target,
+            client=replace(settings, connections=max(per_worker_conns, 1)),
+            mode=LoopMode.CLOSED,
+            think_s=load.think,
+            duration_s=load.duration,
+            seed=load.seed,
+            workers=n,
+            start_ns=start_ns,
+            drain_s=client.timeout,
+        )
+    specs = []
+    for w in range(n):
+        spec = replace(base, worker=w)
+        if load.mode is Mode.CLOSED:
+            assert load.users is not None
+            users = len(range(w, load.users, n))
+            spec = replace(
+                spec,
+                users=users,
+                client=replace(settings, connections=max(users, 1)),
+                warm_connections=users,
+            )
+        specs.append(spec)
+    return specs

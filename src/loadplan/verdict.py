@@ -1,0 +1,84 @@
+"""What a verdict is: a table of rows, each judged or only reported, and an exit code.
+
+``slo.py`` fills the table from the plan's objectives; other parts add rows of their own (the
+breakpoint found, each cache flush). The terminal and the reports render it; summary.json holds
+it as ``{"pass": bool | None, "inconclusive": [...], "rows": [...]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
+NO_DATA = "no data"
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    """One line of the verdict table.
+
+    Attributes:
+        objective: what is checked, e.g. "p95 latency".
+        stage: the stage's name, or "run" for all judged stages together.
+        bound: the objective as text, e.g. "<= 300 ms".
+        measured: what the run showed, e.g. "212.4 ms" or "no data".
+        passed: True or False when judged; None when only reported.
+        value: the measured number, when there is one.
+        limit: the bound as a number, when there is one.
+    """
+
+    objective: str
+    stage: str
+    bound: str
+    measured: str
+    passed: bool | None
+    value: float | None = None
+    limit: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "stage": self.stage,
+            "bound": self.bound,
+            "measured": self.measured,
+            "pass": self.passed,
+            "value": self.value,
+            "limit": self.limit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome: pass, fail, or None (inconclusive, or nothing was judged).
+
+    Attributes:
+        passed: True if every judged row passed, False if any failed, None if inconclusive.
+        rows: the table, stage by stage, then the whole run.
+        inconclusive: why the numbers cannot be trusted as the target's, if they cannot.
+    """
+
+    passed: bool | None
+    rows: tuple[VerdictRow, ...]
+    inconclusive: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        if self.passed is None:
+            return EXIT_INCONCLUSIVE
+        return EXIT_PASS if self.passed else EXIT_FAIL
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pass": self.passed,
+            "inconclusive": list(self.inconclusive),
+            "rows": [row.to_json() for row in self.rows],
+        }
+
+
+def decide(rows: Sequence[VerdictRow], inconclusive: Sequence[str] = ()) -> Verdict:
+    """Pass if every judged row passed; fail if one failed; None if inconclusive or unjudged."""
+    judged = [row.passed for row in rows if row.passed is not None]
+    passed = None if inconclusive or not judged else all(judged)
+    return Verdict(passed, tuple(rows), tuple(inconclusive))
