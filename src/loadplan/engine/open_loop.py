@@ -20,6 +20,7 @@ from loadplan.engine.request import Request, RequestSource
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 
 MIN_SLEEP_NS = 1_000_000
+SLICE = 256
 
 
 async def run_open_loop(
@@ -65,8 +66,16 @@ async def run_open_loop(
 def _prepared(
     schedule: Schedule | OffsetSchedule, source: RequestSource, start_ns: int
 ) -> Iterator[tuple[list[int], list[Request]]]:
-    """Blocks as (absolute due times, requests): plain lists, cheapest to index one by one."""
+    """Slices of the schedule as (absolute due times, requests): plain lists, cheapest to index.
+
+    Requests are built a slice at a time because building them is the one sizeable piece of
+    work on the pacer's path (about 7 µs each for a rendered search request): 16,384 at once
+    paused dispatch for over 100 ms (lag P99 39 ms at 2,000 req/s); a slice costs ~2 ms.
+    """
     for block in schedule.blocks():
-        first, last = int(block.indices[0]), int(block.indices[-1])
-        requests = source.batch(first, last + 1, schedule.worker, schedule.workers)
-        yield (block.offsets_ns + start_ns).tolist(), requests
+        due = (block.offsets_ns + start_ns).tolist()
+        indices = block.indices
+        for a in range(0, len(due), SLICE):
+            b = min(a + SLICE, len(due))
+            first, last = int(indices[a]), int(indices[b - 1])
+            yield due[a:b], source.batch(first, last + 1, schedule.worker, schedule.workers)
