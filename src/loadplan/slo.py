@@ -6,8 +6,9 @@ Rules:
   rate and the throughput (completed / offered); the ``run`` rows cover all judged stages.
 * A soak stage is also fitted for drift: the P95 of each ``drift_window``, a least-squares line
   through them, and the rise that line predicts over the stage (``max_drift``).
-* The cache floor is judged on warm stages: judged stages that do not begin with a cache flush,
-  leaving out the run's first stage (it warms the cache) unless it is the only one.
+* The cache floor is judged on steady, warm stages: judged constant, step and soak stages that do
+  not begin with a cache flush, leaving out the run's first stage (it warms the cache) unless it
+  is the only one. Ramps, the first stage and flushed stages get their hit rate reported.
 * A spike stage gets its error rate and its recovery time: seconds from the spike's end until
   the P95 of each second is back under its bound for ``settle`` seconds.
 * No data is a failure, never a pass. A generator that could not keep up over the judged
@@ -68,16 +69,16 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
     rows: list[VerdictRow] = []
     inconclusive: list[str] = []
     judged = [s for s in stages if s.judged]
-    warm = [s for s in judged if not s.flush_cache]
+    warm = [s for s in judged if not s.flush_cache and s.kind is not StageKind.RAMP]
     if len(judged) > 1 and warm and warm[0] is stages[0]:
         warm = warm[1:]
     for stage in stages:
         totals = book.totals_of(stage.labels)
         if stage.judged:
             rows += _stage_rows(slo, stage.name, totals)
-        if slo.cache_hit_rate is not None and (stage in warm or stage.flush_cache):
+        if slo.cache_hit_rate is not None and (stage.judged or stage.flush_cache):
             rate, where = _hit_rate(evidence, [stage], totals)
-            rows.append(_cache_row(stage.name, rate, where, slo.cache_hit_rate, stage in warm))
+            rows.append(_cache_row(stage, rate, where, slo.cache_hit_rate, stage in warm))
         if stage.kind is StageKind.SOAK and stage.judged and slo.max_drift is not None:
             windows = book.windows.get(stage.labels[0], [])
             rows.append(_drift_row(stage, windows, slo.max_drift * 1000, slo.drift_window))
@@ -95,7 +96,7 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
         if slo.cache_hit_rate is not None and warm:
             warm_totals = book.totals_of(label for s in warm for label in s.labels)
             rate, where = _hit_rate(evidence, warm, warm_totals)
-            rows.append(_cache_row("run", rate, where, slo.cache_hit_rate, True))
+            rows.append(_cache_row(None, rate, where, slo.cache_hit_rate, True))
     if evidence.metrics is not None:
         rows.append(_restart_row(evidence.metrics))
     watched = [label for s in stages if s.judged or s.kind is StageKind.SPIKE for label in s.labels]
@@ -246,13 +247,16 @@ def _hit_rate(
 
 
 def _cache_row(
-    stage: str, rate: float | None, where: str, floor: float, judged: bool
+    stage: StagePlan | None, rate: float | None, where: str, floor: float, judged: bool
 ) -> VerdictRow:
+    """The floor on a warm stage (or the run, ``stage`` None); elsewhere the rate, reported."""
+    name = stage.name if stage is not None else "run"
     measured = f"{rate:.1%} ({where})" if rate is not None else NO_DATA
     if not judged:
-        return VerdictRow("cache hit rate (after flush)", stage, "reported", measured, None, rate)
+        why = "after flush" if stage is not None and stage.flush_cache else "warming"
+        return VerdictRow(f"cache hit rate ({why})", name, "reported", measured, None, rate)
     ok = rate is not None and rate >= floor
-    return VerdictRow("cache hit rate", stage, f">= {floor:.0%}", measured, ok, rate, floor)
+    return VerdictRow("cache hit rate", name, f">= {floor:.0%}", measured, ok, rate, floor)
 
 
 def _drift_row(

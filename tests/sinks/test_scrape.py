@@ -12,7 +12,7 @@ import pytest
 
 from loadplan.refservice.metrics import ServiceMetrics
 from loadplan.results.target_metrics import TargetMetrics
-from loadplan.sinks.scrape import PROCESS_SERIES, Scraper, derive, parse_exposition
+from loadplan.sinks.scrape import PROCESS_SERIES, Scraper, parse_exposition
 from tests.conftest import Answer, TinyHttp
 
 HITS, MISSES = "refservice_cache_hits_total", "refservice_cache_misses_total"
@@ -34,24 +34,6 @@ def test_parse_the_reference_service_metrics() -> None:
     assert values["process_resident_memory_bytes"] > 0
     summed = parse_exposition(metrics.render().decode(), ["refservice_index_documents"])
     assert summed == {"refservice_index_documents": 15.0}  # label sets add up
-
-
-@pytest.mark.parametrize(
-    ("previous", "row", "expected"),
-    [
-        (None, {"t_s": 2, HITS: 5, MISSES: 5}, {}),
-        (
-            {"t_s": 0, "up": 1, HITS: 0, MISSES: 0, "process_cpu_seconds_total": 1.0},
-            {"t_s": 2, HITS: 9, MISSES: 1, "process_cpu_seconds_total": 2.0},
-            {"cpu_cores": 0.5, "cache_hit_rate": 0.9},
-        ),
-        ({"t_s": 0, "up": 1, HITS: 9, MISSES: 1}, {"t_s": 2, HITS: 1, MISSES: 0}, {}),
-    ],
-    ids=["first", "since-previous", "after-a-restart"],
-)
-def test_derive(previous: dict | None, row: dict, expected: dict) -> None:
-    derive(previous, row, HITS, MISSES)
-    assert {k: row[k] for k in ("cpu_cores", "cache_hit_rate") if k in row} == expected
 
 
 def test_scrape_a_live_endpoint_into_the_run_dir(
@@ -76,7 +58,6 @@ def test_scrape_a_live_endpoint_into_the_run_dir(
     assert all(r["up"] == 1 and r["endpoint"] == url for r in rows)
     assert [r["t_s"] for r in rows] == sorted(r["t_s"] for r in rows)
     assert rows[-1][HITS] == 3 * len(rows)
-    assert rows[-1]["cache_hit_rate"] == 0.75
     assert "refservice_cache_size" in rows[-1]
     assert scraper.report()["failed"] == 0
     assert TargetMetrics(tuple(rows), HITS, MISSES).cache_hit_rate(0, 1) == 0.75

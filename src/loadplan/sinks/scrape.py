@@ -8,11 +8,12 @@ scrape to ``target_metrics.jsonl`` in the run directory::
     {"t_s": 5.0, "endpoint": "http://127.0.0.1:8080/metrics", "up": 1,
      "process_cpu_seconds_total": 3.1, "process_resident_memory_bytes": 81264640,
      "process_start_time_seconds": 1764191234.5, "refservice_cache_hits_total": 8812.0,
-     "refservice_cache_misses_total": 190.0, "cpu_cores": 0.41, "cache_hit_rate": 0.97}
+     "refservice_cache_misses_total": 190.0}
 
-``t_s`` is seconds from the run's start on the same clock as the snapshots. ``cpu_cores`` and
-``cache_hit_rate`` cover the time since the endpoint's previous scrape. A failed scrape is a line
-with ``"up": 0`` and the error: errors are counted, never raised, and every request is bounded by
+``t_s`` is seconds from the run's start on the same clock as the snapshots. Values are raw
+samples (counters as counters): rates and ratios over any window come from two rows, as
+``results/target_metrics.py`` and the report compute them. A failed scrape is a line with
+``"up": 0`` and the error: errors are counted, never raised, and every request is bounded by
 ``timeout`` so a hung target cannot hold the coordinator.
 """
 
@@ -58,20 +59,6 @@ def parse_exposition(text: str, names: Iterable[str]) -> dict[str, float]:
     return out
 
 
-def derive(previous: dict[str, Any] | None, row: dict[str, Any], hits: str, misses: str) -> None:
-    """Add ``cpu_cores`` and ``cache_hit_rate`` since ``previous`` (same endpoint) to ``row``."""
-    if previous is None or not previous.get("up"):
-        return
-    dt = row["t_s"] - previous["t_s"]
-    cpu = "process_cpu_seconds_total"
-    if dt > 0 and cpu in row and cpu in previous and row[cpu] >= previous[cpu]:
-        row["cpu_cores"] = round((row[cpu] - previous[cpu]) / dt, 4)
-    if all(k in row and k in previous for k in (hits, misses)):
-        dh, dm = row[hits] - previous[hits], row[misses] - previous[misses]
-        if dh >= 0 and dm >= 0 and dh + dm > 0:
-            row["cache_hit_rate"] = round(dh / (dh + dm), 4)
-
-
 class Scraper:
     """A ``Service`` scraping ``urls`` on a thread of the coordinator.
 
@@ -100,7 +87,6 @@ class Scraper:
         self.timeout_s = timeout_s
         self.names = tuple(dict.fromkeys((*PROCESS_SERIES, *cache_names, *names)))
         self.names = tuple(n for n in self.names if n)
-        self.cache_names = cache_names
         self.out_path = out_path
         self.rows: list[dict[str, Any]] = []
         self.scrapes = 0
@@ -110,7 +96,6 @@ class Scraper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._out: TextIO | None = None
-        self._last: dict[str, dict[str, Any]] = {}
 
     def start(self, start_ns: int) -> None:
         self._start_ns = start_ns
@@ -152,8 +137,6 @@ class Scraper:
                 row |= {"up": 0, "error": reason}
             else:
                 row |= {"up": 1, **values}
-                derive(self._last.get(url), row, *self.cache_names)
-                self._last[url] = row
             self.scrapes += 1
             self.rows.append(row)
             if self._out is not None:
