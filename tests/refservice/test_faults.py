@@ -129,7 +129,9 @@ def test_slow_fraction_delays_that_share_of_requests(
     svc = service(slow_fraction="0.25:300ms")
     replies = client.many(svc.url, [QUERY] * 240, concurrency=30)
     slow = [r for r in replies if r.latency >= 0.29]
-    # Expected 60, sd ~6.7.
-    assert 30 <= len(slow) <= 95
     text = client.get(svc.url, "/metrics").body.decode()
-    assert metric(text, "refservice_faults_injected_total", kind="slow") == len(slow)
+    injected = metric(text, "refservice_faults_injected_total", kind="slow")
+    # Expected 60 injected, sd ~6.7. Every injected request is slow; on a loaded machine a few
+    # others can queue past 0.29 s too, so the slow count is bounded below by the injected one.
+    assert 30 <= injected <= 95
+    assert injected <= len(slow) <= injected + 30
