@@ -52,6 +52,16 @@ def test_verdict_rows_render_whatever_the_checker_wrote(
         pytest.param({"objective": "p95", "bound": "soon"}, None, id="unreadable"),
         pytest.param({"objective": "error rate", "bound": 0.1}, None, id="not-latency"),
         pytest.param({"objective": "p95", "bound": -3}, None, id="negative"),
+        pytest.param(
+            {"objective": "p95 latency", "bound": "<= 300 ms", "limit": 300.0},
+            (95.0, 300.0),
+            id="suite-row",
+        ),
+        pytest.param(
+            {"objective": "p95 drift", "bound": "<= 30 ms rise", "limit": 30.0},
+            None,
+            id="drift-is-not-a-bound",
+        ),
     ],
 )  # fmt: skip
 def test_latency_bounds_for_the_plots(
