@@ -81,9 +81,16 @@ def test_captured_header_becomes_a_tag(stub_server: Callable[..., StubServer]) -
     assert tagged == 40
 
 
-def test_latency_is_recorded_for_timeouts_but_not_refusals(free_port: int) -> None:
+def test_latency_is_recorded_for_timeouts_but_not_refusals(
+    free_port: int, stub_server: Callable[..., StubServer]
+) -> None:
     snaps = run_briefly(f"http://127.0.0.1:{free_port}")
     assert sum(s.latency.get_total_count() for s in snaps) == 0
+    # Timeouts keep their latency (a lower bound, at the 0.5 s timeout), so a dead target
+    # pushes the percentiles up instead of leaving them.
+    timed_out = run_briefly(stub_server("silent").url)
+    assert sum(s.latency.get_total_count() for s in timed_out) == 40
+    assert min(s.latency.get_min_value() for s in timed_out if s.completed) >= 500_000
 
 
 @pytest.mark.parametrize(

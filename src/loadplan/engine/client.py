@@ -162,14 +162,14 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.request is None:
             # Bytes nobody asked for: the server is not speaking request/response HTTP/1.1.
-            self._fail(ErrorClass.PROTOCOL_ERROR)
+            self.abort(ErrorClass.PROTOCOL_ERROR)
             return
         self.last_rx_ns = _now()
         self.bytes_in += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:  # HttpParserUpgrade included: we never ask to upgrade
-            self._fail(ErrorClass.PROTOCOL_ERROR)
+            self.abort(ErrorClass.PROTOCOL_ERROR)
             return
         # httptools calls on_message_complete from inside feed_data; the pool may send the next
         # request on this connection, which must not happen from inside a parser callback.
@@ -212,15 +212,12 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(payload)
 
-    def _fail(self, error: ErrorClass) -> None:
+    def abort(self, error: ErrorClass) -> None:
+        """Give up on the current request (bad bytes, timeouts) and drop the connection."""
         if self.request is not None:
             self._finish(error, 0)
             self._pool.notify_finished()
         self.close()
-
-    def abort(self, error: ErrorClass) -> None:
-        """Give up on the current request (timeouts) and drop the connection."""
-        self._fail(error)
 
     def close(self) -> None:
         if not self._closed and self.transport is not None:

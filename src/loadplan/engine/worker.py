@@ -70,14 +70,6 @@ class WorkerSpec:
     warm_connections: int = 16
     offsets_s: tuple[float, ...] | None = None
 
-    @property
-    def length_s(self) -> float:
-        if self.offsets_s:
-            return self.offsets_s[-1]
-        if self.mode is LoopMode.OPEN and self.profile is not None:
-            return self.profile.duration
-        return self.duration_s
-
 
 async def run_worker(
     spec: WorkerSpec,

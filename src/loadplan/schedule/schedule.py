@@ -98,7 +98,3 @@ class OffsetSchedule:
             mine = indices[(indices % self.workers) == self.worker]
             if len(mine):
                 yield DueBlock(mine, offsets[mine])
-
-    @property
-    def duration(self) -> float:
-        return float(self.offsets_s[-1]) if len(self.offsets_s) else 0.0
