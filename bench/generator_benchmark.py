@@ -127,21 +127,48 @@ def locust(seconds: int, tmp: Path, rate: float | None = None) -> float:
     return float(agg[header.index("Requests/s")])
 
 
-def loadplan(seconds: int, tmp: Path, rate: float | None = None) -> dict:
+WORKLOAD_PLAN = """
+# The realistic workload of the issue: distinct search URLs in 10 languages with a Zipf head and
+# a long tail, every result kept per language and per head/torso/tail bucket as well.
+[target]
+url = "{url}"
+
+[client]
+connections = 512
+
+[workload]
+seed = 42
+
+[workload.source]
+kind = "builtin"
+pool_size = 20000
+
+[workload.popularity]
+model = "zipf"
+s = 1.0
+
+[workload.template]
+path = "/search"
+params = {{ q = "{{query}}", lang = "{{lang}}" }}
+"""
+
+
+def loadplan(seconds: int, tmp: Path, rate: float | None = None, workload: bool = False) -> dict:
     out = tmp / f"lp-{time.monotonic_ns()}"
-    cmd = [
-        str(BIN / "loadplan"),
-        "run",
-        "--url",
-        URL,
-        "--duration",
-        f"{seconds}s",
-        "--out",
-        str(out),
-    ]
+    cmd = [str(BIN / "loadplan"), "run"]
+    if workload:
+        plan = tmp / "workload.toml"
+        plan.write_text(WORKLOAD_PLAN.format(url=URL))
+        cmd.append(str(plan))
+    cmd += ["--url", URL, "--duration", f"{seconds}s", "--out", str(out), "--no-report"]
     cmd += ["--rate", str(rate), "--connections", "512"] if rate else ["--users", "50"]
     sh(pinned(cmd), seconds + 60)
     return json.loads((out / "summary.json").read_text())
+
+
+def tags_recorded(summary: dict) -> int:
+    """How many per-tag latency histograms the run kept (0 without a workload)."""
+    return len(summary.get("histograms", {}).get("tags", {}))
 
 
 def held(summary: dict, rate: float, lag_bound_ms: float = 2.0) -> bool:
@@ -156,7 +183,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
-        "--open-rates", type=float, nargs="+", default=[2000, 5000, 10000, 20000, 30000]
+        "--open-rates",
+        type=float,
+        nargs="+",
+        default=[5000, 10000, 20000, 30000, 40000, 50000],
     )
     args = parser.parse_args()
     for tool in ("nginx", "wrk", "hey", "taskset"):
@@ -178,10 +208,10 @@ def main() -> None:
             }
             open_rows = []
             for rate in args.open_rates:
-                summary = loadplan(s, tmp, rate)
-                open_rows.append(
-                    (rate, summary, hey(s, rate), k6(s, tmp, rate) if rate <= 20000 else None)
-                )
+                realistic = loadplan(s, tmp, rate, workload=True)
+                fixed = loadplan(s, tmp, rate)
+                k6_rps = k6(s, tmp, rate) if rate <= 20000 else None
+                open_rows.append((rate, realistic, fixed, hey(s, rate), k6_rps))
         finally:
             nginx.terminate()
             nginx.wait()
@@ -194,19 +224,46 @@ def main() -> None:
     for tool, rps in closed.items():
         print(f"| {tool} | {rps:,.0f} | {closed['loadplan'] / rps:.2f} |")
     print("\n## Open loop at fixed rates\n")
-    print("loadplan is asked for each rate (Poisson-free uniform arrivals, 512 connections); hey")
-    print("(`-q` per worker x 50) and k6 (constant-arrival-rate) are asked for the same rate.")
+    print("loadplan is asked for each rate (uniform arrivals, 512 connections) twice: with the")
+    print("realistic workload (distinct `/search?q=...&lang=...` URLs over 10 languages, Zipf,")
+    print("results kept per language and per head/torso/tail: the plan is in this script) and")
+    print("with a fixed `GET /`. hey (`-q` per worker x 50) and k6 (constant-arrival-rate) send")
+    print("a fixed URL.")
     print("*held* = within 1 % of the rate, all sent, no errors, schedule lag P99 < 2 ms.\n")
-    print("| rate | loadplan achieved | lag P99 ms | latency P99 ms | CPU | held | hey achieved "
-          "| k6 achieved |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|:---:|---:|---:|")
-    for rate, summary, hey_rps, k6_rps in open_rows:
+    print("| rate | loadplan (workload) | lag P99 ms | CPU | held | loadplan (fixed) | lag P99 ms "
+          "| held | hey | k6 |")  # fmt: skip
+    print("|---:|---:|---:|---:|:---:|---:|---:|:---:|---:|---:|")
+    best_held = 0.0
+    for rate, realistic, fixed, hey_rps, k6_rps in open_rows:
         k6_text = f"{k6_rps:,.0f}" if k6_rps is not None else "-"
+        if held(realistic, rate) and tags_recorded(realistic):
+            best_held = max(best_held, rate)
         print(
-            f"| {rate:,.0f} | {summary['rate']['achieved']:,.0f} | {summary['lag_ms'].get('p99')} "
-            f"| {summary['latency_ms'].get('p99')} | {summary['generator']['cpu_max']:.0%} "
-            f"| {'yes' if held(summary, rate) else 'no'} | {hey_rps:,.0f} | {k6_text} |"
+            f"| {rate:,.0f} | {realistic['rate']['achieved']:,.0f} "
+            f"| {realistic['lag_ms'].get('p99')} | {realistic['generator']['cpu_max']:.0%} "
+            f"| {'yes' if held(realistic, rate) else 'no'} "
+            f"| {fixed['rate']['achieved']:,.0f} | {fixed['lag_ms'].get('p99')} "
+            f"| {'yes' if held(fixed, rate) else 'no'} | {hey_rps:,.0f} | {k6_text} |"
         )
+    hey_held = max(
+        (rate for rate, _, _, hey_rps, _ in open_rows if hey_rps >= 0.99 * rate), default=0.0
+    )
+    wrk = closed["wrk"]
+    print("\n## Against the goals, as ratios to wrk in this run\n")
+    print("The goals were set on a machine where wrk sent 137,000 req/s closed loop: 100,000 req/s")
+    print("closed loop is 0.73x wrk, 50,000 req/s held open loop is 0.36x wrk. On a machine where")
+    print("wrk itself sends less, the same ratios are the goals.\n")
+    print("| goal | ratio asked | loadplan | ratio measured | met |\n|---|---:|---:|---:|:---:|")
+    for name, asked, value in (
+        ("closed loop, 50 connections", 100_000 / 137_000, closed["loadplan"]),
+        ("open loop held, realistic workload", 50_000 / 137_000, best_held),
+    ):
+        ratio = value / wrk
+        print(
+            f"| {name} | {asked:.2f}x wrk ({asked * wrk:,.0f}) | {value:,.0f} | {ratio:.2f}x "
+            f"| {'yes' if ratio >= asked else 'no'} |"
+        )
+    print(f"\nhey held (within 1 %) up to {hey_held:,.0f} req/s of the rates asked.")
 
 
 if __name__ == "__main__":

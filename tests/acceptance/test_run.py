@@ -154,7 +154,8 @@ def test_two_workers_merge_exactly(stub_server: Callable[..., StubServer], tmp_p
     assert result.returncode in (0, 3), result.stderr
     summary = summary_of(out)
     rows = [json.loads(line) for line in (out / "snapshots.jsonl").read_text().splitlines()]
-    assert {r["workers"] for r in rows} == {2}
+    # Every second merges both workers; the last, partial one may hold one worker's tail only.
+    assert {r["workers"] for r in rows[:-1]} == {2}
     assert summary["requests"]["due"] == 1200 == server.requests_seen()
     assert decode(summary["histograms"]["latency"]).get_total_count() == 1200
     assert sum(r["completed"] for r in rows) == 1200

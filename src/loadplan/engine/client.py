@@ -121,15 +121,19 @@ def _classify(exc: BaseException) -> ErrorClass:
 
 
 class Connection(asyncio.Protocol):
-    """One keep-alive connection carrying one request at a time."""
+    """One keep-alive connection carrying one request at a time.
+
+    The pool reads and writes its public attributes directly: on the hot path an attribute
+    store costs a fraction of a method call.
+    """
 
     __slots__ = (
-        "_capture",
-        "_captured",
         "_closed",
+        "_feed",
         "_parser",
         "_pool",
         "bytes_in",
+        "captured",
         "complete",
         "intended_ns",
         "keep_alive",
@@ -141,9 +145,8 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self._capture = pool.capture_header
         self._parser = httptools.HttpResponseParser(self)
-        self._captured = b""
+        self._feed = self._parser.feed_data
         self._closed = False
         self.transport: asyncio.Transport | None = None
         self.request: Request | None = None
@@ -151,6 +154,7 @@ class Connection(asyncio.Protocol):
         self.sent_ns = 0
         self.last_rx_ns = 0
         self.bytes_in = 0
+        self.captured = b""
         self.complete = False
         self.keep_alive = True
 
@@ -158,6 +162,7 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
+        self._pool.conns.add(self)
 
     def data_received(self, data: bytes) -> None:
         if self.request is None:
@@ -167,7 +172,7 @@ class Connection(asyncio.Protocol):
         self.last_rx_ns = _now()
         self.bytes_in += len(data)
         try:
-            self._parser.feed_data(data)
+            self._feed(data)
         except httptools.HttpParserError:  # HttpParserUpgrade included: we never ask to upgrade
             self.abort(ErrorClass.PROTOCOL_ERROR)
             return
@@ -179,7 +184,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        error_seen = self.request is not None
+        self._pool.conns.discard(self)
         if self.request is not None:
             if exc is not None:
                 error = _classify(exc)
@@ -187,10 +192,8 @@ class Connection(asyncio.Protocol):
                 error = ErrorClass.PROTOCOL_ERROR  # closed mid-response
             else:
                 error = ErrorClass.CONNECTION_RESET  # closed before answering
-            self._finish(error, 0)
+            self._pool.request_failed(self, error)
         self._pool.connection_closed(self)
-        if error_seen:
-            self._pool.notify_finished()
 
     # httptools callbacks (httptools looks them up once, so a missing one costs nothing) --------
     def on_headers_complete(self) -> None:
@@ -201,37 +204,16 @@ class Connection(asyncio.Protocol):
         self.complete = True
 
     # pool interface ---------------------------------------------------------------------------
-    def send(self, request: Request, payload: bytes, intended_ns: int) -> None:
-        self.request = request
-        self.intended_ns = intended_ns
-        self.bytes_in = 0
-        self.complete = False
-        self.keep_alive = True
-        self._captured = b""
-        self.sent_ns = self.last_rx_ns = _now()
-        assert self.transport is not None
-        self.transport.write(payload)
-
     def abort(self, error: ErrorClass) -> None:
         """Give up on the current request (bad bytes, timeouts) and drop the connection."""
         if self.request is not None:
-            self._finish(error, 0)
-            self._pool.notify_finished()
+            self._pool.request_failed(self, error)
         self.close()
 
     def close(self) -> None:
         if not self._closed and self.transport is not None:
             self._closed = True
             self.transport.abort()
-
-    def _finish(self, error: ErrorClass, status: int) -> None:
-        request = self.request
-        assert request is not None
-        self.request = None
-        tags = request.tags
-        if self._captured:
-            tags = (*tags, (self._pool.capture_name, self._captured.decode("latin-1")))
-        self._pool.finished(self, tags, error, status)
 
 
 class CapturingConnection(Connection):
@@ -244,8 +226,11 @@ class CapturingConnection(Connection):
     __slots__ = ()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == self._capture:
-            self._captured = value
+        if name.lower() == self._pool.capture_header:
+            self.captured = value
+
+
+_WIRE_CACHE_LIMIT = 100_000
 
 
 class Pool:
@@ -253,6 +238,10 @@ class Pool:
 
     Requests queued because every connection is busy keep their intended time: their wait is
     latency, which is exactly what a user behind that queue would see.
+
+    ``on_finished`` is called after every finished request, once its connection is settled (idle
+    again, or busy with the next queued request): the closed loop sends its next request from
+    there.
     """
 
     def __init__(
@@ -269,13 +258,19 @@ class Pool:
         self.host_header = target.host_header
         self.capture_name = settings.capture_header.lower()
         self.capture_header = self.capture_name.encode("latin-1")
+        self.conns: set[Connection] = set()
+        """Every open connection (busy ones have a ``request``)."""
         self.idle: list[Connection] = []
-        self.busy: set[Connection] = set()
         self.pending: deque[tuple[int, Request]] = deque()
+        self.inflight = 0
         self.opening = 0
         self.open_count = 0
         self.inflight_max = 0
         self.on_finished: Callable[[], None] | None = None
+        # Request -> wire bytes, keyed by identity: a Request's own hash is a Python-level
+        # function over all its fields, several times dearer than the lookup. The value keeps
+        # the Request alive, so its id cannot be reused while the entry exists.
+        self._wire: dict[int, tuple[Request, bytes]] = {}
         self._ssl: ssl.SSLContext | None = None
         if target.scheme == "https":
             ctx = ssl.create_default_context()
@@ -292,8 +287,9 @@ class Pool:
         self._connect_tasks: set[asyncio.Task[None]] = set()
 
     @property
-    def inflight(self) -> int:
-        return len(self.busy)
+    def busy(self) -> list[Connection]:
+        """Connections with a request in flight."""
+        return [conn for conn in self.conns if conn.request is not None]
 
     @property
     def backlog(self) -> int:
@@ -318,38 +314,67 @@ class Pool:
             self._open()
 
     def _send(self, conn: Connection, intended_ns: int, request: Request) -> None:
-        conn.send(request, encode_request(self.target, request, self.host_header), intended_ns)
-        self.busy.add(conn)
+        wire = self._wire.get(id(request))
+        if wire is None or wire[0] is not request:
+            if len(self._wire) >= _WIRE_CACHE_LIMIT:
+                self._wire.clear()
+            wire = self._wire[id(request)] = (
+                request,
+                encode_request(self.target, request, self.host_header),
+            )
+        conn.request = request
+        conn.intended_ns = intended_ns
+        conn.bytes_in = 0
+        conn.keep_alive = True
+        if conn.captured:
+            conn.captured = b""
+        conn.sent_ns = conn.last_rx_ns = _now()
+        conn.transport.write(wire[1])  # type: ignore[union-attr]  # set once connected
         self.recorder.sent_one()
-        if len(self.busy) > self.inflight_max:
-            self.inflight_max = len(self.busy)
-
-    def finished(
-        self, conn: Connection, tags: tuple[tuple[str, str], ...], error: ErrorClass, status: int
-    ) -> None:
-        self.busy.discard(conn)
-        self.recorder.record(
-            tags, conn.intended_ns, conn.sent_ns, _now(), error, status, conn.bytes_in
-        )
-
-    def notify_finished(self) -> None:
-        """Tell the closed-loop driver a user is free; after the connection is settled."""
-        if self.on_finished is not None:
-            self.on_finished()
+        inflight = self.inflight = self.inflight + 1
+        if inflight > self.inflight_max:
+            self.inflight_max = inflight
 
     def response_complete(self, conn: Connection, status: int) -> None:
-        conn._finish(ErrorClass.for_status(status), status)
+        """A whole answer arrived on ``conn``: count it and put the connection back to work."""
+        request = conn.request
+        assert request is not None
+        conn.request = None
+        self.inflight -= 1
+        tags = request.tags
+        if conn.captured:
+            tags = (*tags, (self.capture_name, conn.captured.decode("latin-1")))
+        self.recorder.response(
+            tags, conn.intended_ns, conn.sent_ns, conn.last_rx_ns, status, conn.bytes_in
+        )
         if not conn.keep_alive:
             conn.close()
         elif self.pending:
-            intended, request = self.pending.popleft()
-            self._send(conn, intended, request)
+            intended, queued = self.pending.popleft()
+            self._send(conn, intended, queued)
         else:
             self.idle.append(conn)
-        self.notify_finished()
+        if self.on_finished is not None:
+            self.on_finished()
+
+    def request_failed(self, conn: Connection, error: ErrorClass) -> None:
+        """``conn``'s request ended without an answer. The connection is going away; the
+        driver hears of it (``on_finished``) once the pool has taken the connection off."""
+        request = conn.request
+        assert request is not None
+        conn.request = None
+        self.inflight -= 1
+        self.recorder.record(
+            request.tags, conn.intended_ns, conn.sent_ns, _now(), error, 0, conn.bytes_in
+        )
+        self.loop.call_soon(self.notify_finished)
+
+    def notify_finished(self) -> None:
+        """Tell the driver a request finished (closed loop: a user is free)."""
+        if self.on_finished is not None:
+            self.on_finished()
 
     def connection_closed(self, conn: Connection) -> None:
-        self.busy.discard(conn)
         if conn in self.idle:
             self.idle.remove(conn)
         self.open_count -= 1
@@ -425,7 +450,9 @@ class Pool:
             total = int(self.settings.total_timeout * 1e9)
             read = int(self.settings.read_timeout * 1e9)
             for conn in [
-                c for c in self.busy if now - c.sent_ns > total or now - c.last_rx_ns > read
+                c
+                for c in self.conns
+                if c.request is not None and (now - c.sent_ns > total or now - c.last_rx_ns > read)
             ]:
                 conn.abort(ErrorClass.TIMEOUT)
             self._sweeper = self.loop.call_later(every_s, sweep)
@@ -437,7 +464,7 @@ class Pool:
             self._sweeper.cancel()
         for task in list(self._connect_tasks):
             task.cancel()
-        for conn in [*self.idle, *self.busy]:
+        for conn in list(self.conns):
             conn.close()
         self.idle.clear()
 

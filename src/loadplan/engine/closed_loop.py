@@ -35,6 +35,8 @@ class _Users:
         self.think_s, self.end_ns, self.stop = think_s, end_ns, stop
         self._next_index = worker
         self._buffer: list[Request] = []
+        self._now = clock.now_ns
+        self._submit = pool.submit
         self.sent = 0
 
     def _take(self) -> Request:
@@ -47,13 +49,13 @@ class _Users:
         return self._buffer.pop()
 
     def go(self) -> None:
-        now = self.clock.now_ns()
-        if self.stop.is_set() or now >= self.end_ns:
+        now = self._now()
+        if now >= self.end_ns or self.stop.is_set():
             return
-        self.recorder.due(1)
-        self.recorder.dispatched(now, now)
+        self.recorder.dispatched_on_time()
         self.sent += 1
-        self.pool.submit(now, self._take())
+        buffer = self._buffer
+        self._submit(now, buffer.pop() if buffer else self._take())
 
     def finished(self) -> None:
         if self.think_s > 0:

@@ -93,6 +93,10 @@ class RawInterval:
 class Recorder:
     """Accumulates one interval of outcomes.
 
+    Two ways in: ``response`` for an HTTP answer (the hot path: its class follows from the
+    status, so it is worked out once per interval at ``cut`` rather than per request), and
+    ``record`` for everything else.
+
     Example::
 
         rec = Recorder()
@@ -107,9 +111,13 @@ class Recorder:
         "_due",
         "_errors",
         "_lag",
+        "_lag_append",
         "_latency",
+        "_latency_append",
+        "_responses",
         "_sent",
         "_service",
+        "_service_append",
         "_statuses",
         "_tag_errors",
         "_tags",
@@ -122,10 +130,15 @@ class Recorder:
         self._latency = array("q")
         self._service = array("q")
         self._lag = array("q")
+        # Bound once per interval: an attribute lookup saved on every request.
+        self._latency_append = self._latency.append
+        self._service_append = self._service.append
+        self._lag_append = self._lag.append
         self._tags: dict[Tags, array[int]] = {}
         self._tag_errors: dict[Tags, int] = {}
         self._errors: dict[ErrorClass, int] = {}
         self._statuses: dict[int, int] = {}
+        self._responses: dict[int, int] = {}
         self._bytes = 0
         self._due = 0
         self._sent = 0
@@ -140,10 +153,38 @@ class Recorder:
         This is the generator's own lateness. Time a request then waits for a free connection
         is the target's doing and is part of its latency, not of this lag.
         """
-        self._lag.append((now_ns - intended_ns) // 1000)
+        self._lag_append((now_ns - intended_ns) // 1000)
+
+    def dispatched_on_time(self) -> None:
+        """One request fell due and was handed over at once (closed loop: due when sent)."""
+        self._due += 1
+        self._lag_append(0)
 
     def sent_one(self) -> None:
         self._sent += 1
+
+    @property
+    def empty(self) -> bool:
+        """Nothing fell due, was sent or finished since the last cut."""
+        return not (self._due or self._sent or self._errors or self._responses)
+
+    def response(
+        self, tags: Tags, intended_ns: int, sent_ns: int, done_ns: int, status: int, bytes_in: int
+    ) -> None:
+        """Count one HTTP answer: the per-request path, appends and counter bumps only."""
+        responses = self._responses
+        responses[status] = responses.get(status, 0) + 1
+        self._bytes += bytes_in
+        latency = (done_ns - intended_ns) // 1000
+        self._latency_append(latency)
+        self._service_append((done_ns - sent_ns) // 1000)
+        if tags:
+            buf = self._tags.get(tags)
+            if buf is None:
+                buf = self._tags[tags] = array("q")
+            buf.append(latency)
+            if status >= 400:
+                self._tag_errors[tags] = self._tag_errors.get(tags, 0) + 1
 
     def record(
         self,
@@ -155,17 +196,19 @@ class Recorder:
         status: int = 0,
         bytes_in: int = 0,
     ) -> None:
-        """Count one finished request (the hot path: appends and counter bumps only)."""
+        """Count one finished request, however it ended."""
+        if status and error is ErrorClass.for_status(status):
+            self.response(tags, intended_ns, sent_ns, done_ns, status, bytes_in)
+            return
         errors = self._errors
         errors[error] = errors.get(error, 0) + 1
         if status:
-            statuses = self._statuses
-            statuses[status] = statuses.get(status, 0) + 1
+            self._statuses[status] = self._statuses.get(status, 0) + 1
         self._bytes += bytes_in
         if error in _HAS_LATENCY:
             latency = (done_ns - intended_ns) // 1000
-            self._latency.append(latency)
-            self._service.append((done_ns - sent_ns) // 1000)
+            self._latency_append(latency)
+            self._service_append((done_ns - sent_ns) // 1000)
             if tags:
                 buf = self._tags.get(tags)
                 if buf is None:
@@ -185,6 +228,12 @@ class Recorder:
         cpu: float = 0.0,
     ) -> RawInterval:
         """Close the interval and start an empty one (cheap: the arrays are handed over)."""
+        errors = {e.value: n for e, n in self._errors.items()}
+        statuses = self._statuses
+        for status, n in self._responses.items():
+            name = ErrorClass.for_status(status).value
+            errors[name] = errors.get(name, 0) + n
+            statuses[status] = statuses.get(status, 0) + n
         raw = RawInterval(
             index=index,
             start_s=start_s,
@@ -192,8 +241,8 @@ class Recorder:
             stage=stage,
             due=self._due,
             sent=self._sent,
-            errors={e.value: n for e, n in self._errors.items()},
-            statuses=self._statuses,
+            errors=errors,
+            statuses=statuses,
             bytes_in=self._bytes,
             latency=self._latency,
             service=self._service,

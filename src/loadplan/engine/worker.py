@@ -144,6 +144,11 @@ async def run_worker(
                 msg = "open-loop worker needs a rate profile or explicit offsets"
                 raise ValueError(msg)
             await run_open_loop(schedule, source, pool, recorder, clock, spec.start_ns, stop)
+            if profile is not None and spec.offsets_s is None:
+                # The last request falls due just before the end; the run lasts to the end.
+                end_ns = spec.start_ns + int(profile.duration * 1e9)
+                while not stop.is_set() and clock.now_ns() < end_ns:
+                    await clock.sleep_until(min(end_ns, clock.now_ns() + 50_000_000))
         else:
             await run_closed_loop(
                 spec.users,
@@ -175,7 +180,9 @@ async def run_worker(
         for task in (tick, watcher):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # The final, partial interval: whatever happened since the last whole second.
-        elapsed = (clock.now_ns() - spec.start_ns) / 1e9
-        cut(next_index, max(elapsed, float(next_index)))
+        # The final, partial interval: whatever happened since the last whole second. A worker
+        # that finished just past a second's boundary has nothing in it: no row for that.
+        if not recorder.empty or next_index == 0:
+            elapsed = (clock.now_ns() - spec.start_ns) / 1e9
+            cut(next_index, max(elapsed, float(next_index)))
         pool.close()
