@@ -156,9 +156,10 @@ def _prepared(
     16,384 at once paused dispatch for over 100 ms (lag P99 39 ms at 2,000 req/s).
     """
     for block in schedule.blocks():
-        due = (block.offsets_ns + start_ns).tolist()
+        due = block.offsets_ns + start_ns
         indices = block.indices
         for a in range(0, len(due), SLICE):
             b = min(a + SLICE, len(due))
             first, last = int(indices[a]), int(indices[b - 1])
-            yield due[a:b], source.batch(first, last + 1, schedule.worker, schedule.workers)
+            requests = source.batch(first, last + 1, schedule.worker, schedule.workers)
+            yield due[a:b].tolist(), requests

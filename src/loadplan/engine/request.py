@@ -95,6 +95,10 @@ class RequestSource(Protocol):
 
     def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]: ...
 
+    def warm(self) -> None:
+        """Do any one-off preparation now, before the run's clock starts (may do nothing)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FixedSource:
@@ -104,3 +108,6 @@ class FixedSource:
 
     def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]:
         return [self.request] * len(range(start + (worker - start) % workers, stop, workers))
+
+    def warm(self) -> None:
+        """Nothing to prepare: the one request exists already."""

@@ -12,6 +12,9 @@ index hdrh's ``_counts_index_for`` does, adding into hdrh's own counts array in 
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
@@ -102,22 +105,50 @@ def percentiles_ms(
     return out
 
 
-def _index_bounds(hist: HdrHistogram) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Lowest and highest value each counts index stands for (hdrh's equivalent-value range).
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What each counts index of a histogram layout stands for, as read-only numpy arrays.
 
-    Computed with numpy for all indices at once; the same arithmetic as hdrh's
-    ``get_value_from_index`` and ``get_highest_equivalent_value``.
+    Every histogram here has the same layout, so this is computed once (``_layout``): rebuilt
+    per call, it was most of the 2 ms a percentile summary took, and the coordinator summarizes
+    every tag combination every second (30 tags: 60 ms a second at 20,000 req/s).
+
+    Attributes:
+        lowest: lowest value of each index (hdrh's ``get_value_from_index``).
+        highest: highest equivalent value of each index.
+        middle: the value hdrh takes for each index when it computes a mean.
     """
-    index = np.arange(hist.counts_len, dtype=np.int64)
-    half_mag = hist.sub_bucket_half_count_magnitude
+
+    lowest: npt.NDArray[np.int64]
+    highest: npt.NDArray[np.int64]
+    middle: npt.NDArray[np.int64]
+
+
+@functools.lru_cache(maxsize=8)
+def _layout_of(counts_len: int, half_mag: int, half_count: int, unit_magnitude: int) -> _Layout:
+    index = np.arange(counts_len, dtype=np.int64)
     bucket = (index >> half_mag) - 1
-    sub = (index & (hist.sub_bucket_half_count - 1)) + hist.sub_bucket_half_count
+    sub = (index & (half_count - 1)) + half_count
     first = bucket < 0
-    sub[first] -= hist.sub_bucket_half_count
+    sub[first] -= half_count
     bucket[first] = 0
-    lowest = sub << (bucket + hist.unit_magnitude)
-    highest = lowest + (np.int64(1) << (bucket + hist.unit_magnitude)) - 1
-    return lowest, highest
+    lowest = sub << (bucket + unit_magnitude)
+    highest = lowest + (np.int64(1) << (bucket + unit_magnitude)) - 1
+    middle = lowest + (highest - lowest + 1) // 2
+    for array_ in (lowest, highest, middle):
+        array_.flags.writeable = False
+    return _Layout(lowest, highest, middle)
+
+
+def _layout(hist: HdrHistogram) -> _Layout:
+    """Computed with numpy for all indices at once; the same arithmetic as hdrh's
+    ``get_value_from_index`` and ``get_highest_equivalent_value``."""
+    return _layout_of(
+        hist.counts_len,
+        hist.sub_bucket_half_count_magnitude,
+        hist.sub_bucket_half_count,
+        hist.unit_magnitude,
+    )
 
 
 def values_at_percentiles(hist: HdrHistogram, percentiles: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -133,8 +164,8 @@ def values_at_percentiles(hist: HdrHistogram, percentiles: npt.ArrayLike) -> npt
     cumulative = np.cumsum(counts_view(hist), dtype=np.int64)
     target = np.maximum((pct * total / 100 + 0.5).astype(np.int64), 1)
     index = np.minimum(np.searchsorted(cumulative, target, side="left"), hist.counts_len - 1)
-    lowest, highest = _index_bounds(hist)
-    values: npt.NDArray[np.int64] = np.where(pct > 0, highest[index], lowest[index])
+    layout = _layout(hist)
+    values: npt.NDArray[np.int64] = np.where(pct > 0, layout.highest[index], layout.lowest[index])
     return values
 
 
@@ -164,6 +195,4 @@ def total_us(hist: HdrHistogram) -> int:
     """Sum of all recorded values (µs), each taken at the middle of its bucket, as hdrh's mean."""
     if hist.get_total_count() == 0:
         return 0
-    lowest, highest = _index_bounds(hist)
-    middle = lowest + (highest - lowest + 1) // 2
-    return int(np.dot(counts_view(hist).astype(np.int64), middle))
+    return int(np.dot(counts_view(hist).astype(np.int64), _layout(hist).middle))

@@ -13,7 +13,9 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,6 @@ from types import FrameType
 from typing import Any, Protocol
 
 from loadplan.engine.client import Target
-from loadplan.engine.recorder import RawInterval
 from loadplan.engine.request import RequestSource
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError
@@ -98,20 +99,56 @@ def _worker_main(
         # A parent that died (kill -9) leaves us re-parented: stop rather than load on alone.
         return stop.is_set() or os.getppid() != parent
 
-    def emit(raw: RawInterval) -> None:
-        try:
-            conn.send(("snap", raw))
-        except (BrokenPipeError, OSError):
-            stop.set()
+    # A second's raw values are megabytes at tens of thousands of requests a second, and a pipe
+    # holds 64 KB: sent from the event loop, each second would stall dispatch until the
+    # coordinator had read it all. A thread sends them instead (pickling a few array copies
+    # holds the GIL for about a millisecond; the writes release it).
+    outbox: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
 
+    def send_all() -> None:
+        while (message := outbox.get()) is not None:
+            try:
+                conn.send(message)
+            except OSError:  # the coordinator is gone
+                stop.set()
+
+    sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
+    sender.start()
     try:
-        uvloop.run(run_worker(spec, source, emit, should_stop))
-        conn.send(("done", None))
+        uvloop.run(run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop))
+        outbox.put(("done", None))
     except Exception as exc:
-        with contextlib.suppress(OSError):
-            conn.send(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
+        outbox.put(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
     finally:
+        outbox.put(None)
+        sender.join()
         conn.close()
+
+
+class _BackgroundPriority:
+    """Lowers the coordinator's CPU priority (nice + 10) while the workers run.
+
+    The coordinator's work (histograms, the run log, the live view) can wait a few milliseconds;
+    a worker's cannot. Sharing a core with a worker (a one-core run, or more workers than
+    cores), an equal-priority coordinator took half the core for tens of milliseconds each
+    second, and requests due meanwhile went out that late (measured: lag P99 18 ms at 20,000
+    req/s). At nice 10 it gets a tenth of the core while a worker wants it all, and whatever is
+    idle otherwise. On Linux nice is per thread: this lowers only the coordinator's main thread.
+    Restoring needs privileges an ordinary user lacks; then the thread stays lowered.
+    """
+
+    def __init__(self, step: int = 10) -> None:
+        self._before: int | None = None
+        with contextlib.suppress(OSError, AttributeError):
+            before = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, 0, min(before + step, 19))
+            self._before = before
+
+    def restore(self) -> None:
+        if self._before is not None:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, 0, self._before)
+            self._before = None
 
 
 class _Merger:
@@ -162,6 +199,8 @@ def execute(
         from loadplan.workload.spec import build_sampler
 
         source = build_sampler(plan.workload, Path.cwd())
+    # Before the start time is set and the workers fork: they inherit what is built here.
+    source.warm()
     log = RunLogWriter(run_dir, meta)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
@@ -191,6 +230,7 @@ def execute(
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
+    priority = _BackgroundPriority()
     totals = RunTotals()
     merger = _Merger(len(specs))
     owner = {id(p): w for w, p in enumerate(pipes)}
@@ -241,6 +281,7 @@ def execute(
             publish(merger.ready())
         publish(merger.ready(flush_all=True))
     finally:
+        priority.restore()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         stop.set()

