@@ -73,3 +73,30 @@ def test_run_summary_merges_tag_combinations_per_single_tag() -> None:
         "lang=en": 4,
         "lang=ja": 5,
     }
+
+
+def test_responses_are_classed_by_status_at_the_cut() -> None:
+    rec = Recorder()
+    ja = (("lang", "ja"),)
+    rec.response(ja, 0, 0, 5 * MS, 200, 10)
+    rec.response(ja, 0, 0, 6 * MS, 404, 10)
+    rec.response((), 0, 0, 7 * MS, 503, 10)
+    rec.record((), 0, 0, 8 * MS, ErrorClass.TIMEOUT)
+    rec.record((), 0, 0, 9 * MS, ErrorClass.HTTP_5XX, 500)  # same as response(..., 500)
+    raw = rec.cut(0, 0.0, 1.0)
+    assert raw.errors == {"ok": 1, "http_4xx": 1, "http_5xx": 2, "timeout": 1}
+    assert raw.statuses == {200: 1, 404: 1, 503: 1, 500: 1}
+    assert raw.tag_errors == {"lang=ja": 1}
+    assert raw.bytes_in == 30
+    assert sorted(raw.latency) == [5000, 6000, 7000, 8000, 9000]
+
+
+def test_an_interval_with_nothing_in_it_is_empty() -> None:
+    rec = Recorder()
+    assert rec.empty
+    rec.due(1)
+    assert not rec.empty
+    rec.cut(0, 0.0, 1.0)
+    assert rec.empty
+    rec.response((), 0, 0, MS, 200, 1)
+    assert not rec.empty

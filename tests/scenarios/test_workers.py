@@ -1,0 +1,20 @@
+"""Worker specs: how many connections an open-loop worker opens before the start."""
+
+from __future__ import annotations
+
+from loadplan.scenarios.workers import warm_connections
+from loadplan.schedule.stages import RateProfile
+
+
+def test_enough_connections_for_five_ms_of_the_peak_rate() -> None:
+    profile = RateProfile.constant(1000, 10) + RateProfile.spike(1000, 20, 5, 5)
+    assert warm_connections(profile, workers=1, cap=1000) == 16 + 100
+    assert warm_connections(profile, workers=4, cap=1000) == 16 + 25
+
+
+def test_never_more_than_the_pool_allows() -> None:
+    assert warm_connections(RateProfile.constant(100_000, 1), workers=1, cap=64) == 64
+
+
+def test_a_replay_without_a_profile_opens_a_few() -> None:
+    assert warm_connections(None, workers=1, cap=512) == 16
