@@ -330,7 +330,7 @@ class Pool:
             conn.captured = b""
         conn.sent_ns = conn.last_rx_ns = _now()
         conn.transport.write(wire[1])  # type: ignore[union-attr]  # set once connected
-        self.recorder.sent_one()
+        self.recorder.sent += 1
         inflight = self.inflight = self.inflight + 1
         if inflight > self.inflight_max:
             self.inflight_max = inflight

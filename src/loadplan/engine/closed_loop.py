@@ -8,15 +8,20 @@ fit), not for SLA verdicts. Latency equals service time: each request is intende
 from __future__ import annotations
 
 import asyncio
+import time
 
-from loadplan.clock import Clock
+from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import Pool
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import Request, RequestSource
 
 
 class _Users:
-    """Feeds the pool the next request of the worker's share whenever a user is free."""
+    """Feeds the pool the next request of the worker's share whenever a user is free.
+
+    ``go`` runs once per request, straight from the pool's answer callback, so it reads no
+    asyncio state: stopping moves ``end_ns`` to now instead of being checked on every request.
+    """
 
     def __init__(
         self,
@@ -28,15 +33,16 @@ class _Users:
         workers: int,
         think_s: float,
         end_ns: int,
-        stop: asyncio.Event,
     ) -> None:
-        self.source, self.pool, self.recorder, self.clock = source, pool, recorder, clock
+        self.source, self.pool, self.recorder = source, pool, recorder
         self.worker, self.workers = worker, workers
-        self.think_s, self.end_ns, self.stop = think_s, end_ns, stop
+        self.think_s, self.end_ns = think_s, end_ns
         self._next_index = worker
         self._buffer: list[Request] = []
-        self._now = clock.now_ns
+        # The real clock's bound method saves a Python call per request; a test clock is kept.
+        self._now = time.monotonic_ns if isinstance(clock, MonotonicClock) else clock.now_ns
         self._submit = pool.submit
+        self._dispatched = recorder.dispatched_on_time
         self.sent = 0
 
     def _take(self) -> Request:
@@ -50,18 +56,15 @@ class _Users:
 
     def go(self) -> None:
         now = self._now()
-        if now >= self.end_ns or self.stop.is_set():
+        if now >= self.end_ns:
             return
-        self.recorder.dispatched_on_time()
+        self._dispatched()
         self.sent += 1
         buffer = self._buffer
         self._submit(now, buffer.pop() if buffer else self._take())
 
-    def finished(self) -> None:
-        if self.think_s > 0:
-            self.pool.loop.call_later(self.think_s, self.go)
-        else:
-            self.go()
+    def after_think_time(self) -> None:
+        self.pool.loop.call_later(self.think_s, self.go)
 
 
 async def run_closed_loop(
@@ -79,12 +82,15 @@ async def run_closed_loop(
 ) -> int:
     """Run ``users`` users until ``duration_s`` has passed; return how many requests were sent."""
     end_ns = start_ns + int(duration_s * 1e9)
-    driver = _Users(source, pool, recorder, clock, worker, workers, think_s, end_ns, stop)
-    pool.on_finished = driver.finished
+    driver = _Users(source, pool, recorder, clock, worker, workers, think_s, end_ns)
+    pool.on_finished = driver.after_think_time if think_s > 0 else driver.go
     await clock.sleep_until(start_ns)
     for _ in range(users):
         driver.go()
-    while not stop.is_set() and clock.now_ns() < end_ns:
-        await clock.sleep_until(min(end_ns, clock.now_ns() + 100_000_000))
+    while clock.now_ns() < end_ns:
+        if stop.is_set():
+            driver.end_ns = clock.now_ns()
+            break
+        await clock.sleep_until(min(end_ns, clock.now_ns() + 50_000_000))
     pool.on_finished = None
     return driver.sent

@@ -115,12 +115,12 @@ class Recorder:
         "_latency",
         "_latency_append",
         "_responses",
-        "_sent",
         "_service",
         "_service_append",
         "_statuses",
         "_tag_errors",
         "_tags",
+        "sent",
     )
 
     def __init__(self) -> None:
@@ -141,7 +141,8 @@ class Recorder:
         self._responses: dict[int, int] = {}
         self._bytes = 0
         self._due = 0
-        self._sent = 0
+        self.sent = 0
+        """Requests written this interval (the pool bumps it directly: a call per request saved)."""
 
     def due(self, n: int) -> None:
         """``n`` requests fell due (the offered load), whether or not they could be sent."""
@@ -161,12 +162,12 @@ class Recorder:
         self._lag_append(0)
 
     def sent_one(self) -> None:
-        self._sent += 1
+        self.sent += 1
 
     @property
     def empty(self) -> bool:
         """Nothing fell due, was sent or finished since the last cut."""
-        return not (self._due or self._sent or self._errors or self._responses)
+        return not (self._due or self.sent or self._errors or self._responses)
 
     def response(
         self, tags: Tags, intended_ns: int, sent_ns: int, done_ns: int, status: int, bytes_in: int
@@ -240,7 +241,7 @@ class Recorder:
             end_s=end_s,
             stage=stage,
             due=self._due,
-            sent=self._sent,
+            sent=self.sent,
             errors=errors,
             statuses=statuses,
             bytes_in=self._bytes,
