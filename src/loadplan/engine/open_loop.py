@@ -2,15 +2,17 @@
 
 The pacer is a callback, not a sleeping task: ``pump`` sends everything that is due and returns.
 It runs on a sub-millisecond alarm (``wakeup.py``) set for the next due request, but never less
-than ``TICK_NS`` after the last wake-up: below about 4,000 req/s every request gets its own
-wake-up, exactly on time; above, requests go out in small batches at most a quarter of a
-millisecond late.
+than ``TICK_NS`` after the last wake-up: below about 2,000 req/s every request gets its own
+wake-up, exactly on time; above, requests go out in small batches at most half a millisecond
+late.
 
 Why batches: sending each request at its own instant costs more than the request. Waking a
 process (this one, and the target behind loopback) is a sleep-to-wake round trip of tens of
-microseconds on a VM; measured at 20,000 req/s, pumping after every answer as well as on the
-alarm took 75-93 % of a core (37-46 µs per request), 100 µs ticks 83 %, 250 µs ticks 51-54 %
-(25-27 µs per request) with lag P99 0.3 ms.
+microseconds on a VM, and the write that wakes an idle target pays for it (profiled at 10,000
+req/s: ``transport.write`` was a quarter of the worker's CPU). Measured at 20,000 req/s,
+pumping after every answer as well as on the alarm took 75-93 % of a core, 100 µs ticks 83 %,
+250 µs ticks 51-54 %; at 10,000 req/s with the built-in workload, 250 µs ticks took 54-65 %,
+500 µs 45-52 %, 1 ms 41-48 % (with up to a millisecond more lag).
 
 Each request's lag (dispatch - due) is recorded, and a pacer that falls behind shows up there
 instead of silently stretching the schedule. Requests are never sent early.
@@ -29,7 +31,7 @@ from loadplan.engine.wakeup import Alarm
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 
 SLICE = 128
-TICK_NS = 250_000
+TICK_NS = 500_000
 """Alarms are set at least this far apart: at most 4,000 wake-ups a second."""
 
 _Slice = tuple[list[int], list[Request]]

@@ -8,6 +8,7 @@ totals of a killed run from its log, which is why ``loadplan summary`` works on 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ class RunTotals:
     end_s: float = 0.0
     intervals: int = 0
 
-    def add(self, snap: IntervalSnapshot) -> None:
+    def add(self, snap: IntervalSnapshot, pause: Callable[[], object] = lambda: None) -> None:
+        """Add one second; ``pause`` runs between tags (see ``RawInterval.to_snapshot``)."""
         self.add_counts(
             {
                 "due": snap.due,
@@ -62,6 +64,7 @@ class RunTotals:
         self.lag.add(snap.lag)
         for key, hist in snap.tags.items():
             self.add_tag(key, hist)
+            pause()
 
     def add_tag(self, key: str, hist: HdrHistogram) -> None:
         if key not in self.tags:

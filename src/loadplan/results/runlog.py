@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,12 +81,16 @@ class RunLogWriter:
         )
         self._hlog.flush()
 
-    def append(self, snap: IntervalSnapshot) -> None:
+    def append(self, snap: IntervalSnapshot, pause: Callable[[], object] = lambda: None) -> None:
+        """Write one second; ``pause`` runs between histograms (see ``RawInterval.to_snapshot``)."""
         self._jsonl.write(json.dumps(snap.summary(), separators=(",", ":")) + "\n")
+        pause()
         lines = [self._hlog_line(LATENCY_TAG, snap, snap.latency)]
         lines.append(self._hlog_line(SERVICE_TAG, snap, snap.service))
         lines.append(self._hlog_line(LAG_TAG, snap, snap.lag))
-        lines.extend(self._hlog_line(TAG_PREFIX + k, snap, h) for k, h in snap.tags.items())
+        for key, hist in snap.tags.items():
+            pause()
+            lines.append(self._hlog_line(TAG_PREFIX + key, snap, hist))
         self._hlog.write("".join(lines))
         # Flush each second: after kill -9 the OS still holds what was written.
         self._jsonl.flush()
