@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -114,3 +117,19 @@ def test_total_is_count_times_hdrh_mean_and_percentiles_ms_match_hdrh() -> None:
     assert fast["p99"] == hist.get_value_at_percentile(99) / 1000
     assert fast["mean"] == round(hist.get_mean_value() / 1000, 3)
     assert total_us(new_histogram()) == 0
+
+
+def test_a_histogram_is_freed_when_its_last_reference_goes() -> None:
+    # hdrh's encoder refers back to its histogram; left as a cycle, each 184 KB histogram
+    # waited for the cyclic collector (the coordinator grew 170 MB in 10 minutes).
+    gc.disable()
+    try:
+        fresh = new_histogram()
+        record_many(fresh, [5, 50, 500])
+        decoded = decode(encode(fresh))
+        assert decoded.get_total_count() == 3
+        refs = [weakref.ref(fresh), weakref.ref(decoded)]
+        del fresh, decoded
+        assert all(ref() is None for ref in refs)
+    finally:
+        gc.enable()

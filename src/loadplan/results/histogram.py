@@ -13,6 +13,7 @@ index hdrh's ``_counts_index_for`` does, adding into hdrh's own counts array in 
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,17 @@ SIGNIFICANT_DIGITS = 3
 
 
 def new_histogram() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    """An empty histogram, freed as soon as the last reference to it goes.
+
+    hdrh's encoder points back at its histogram, a reference cycle: every histogram (184 KB of
+    counts) then waits for a full cyclic collection to be freed. The coordinator makes about 35
+    a second and keeps none, and the full collections came seldom enough that its RSS grew by
+    120 MB in 8 minutes at 20,000 req/s with 30 tags (measured). A weak back-reference breaks
+    the cycle; the encoder only uses it while the histogram is alive.
+    """
+    hist = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    hist.encoder.histogram = weakref.proxy(hist)
+    return hist
 
 
 def counts_view(hist: HdrHistogram) -> npt.NDArray[np.uint64]:
@@ -85,7 +96,10 @@ def encode(hist: HdrHistogram) -> str:
 def decode(payload: str) -> HdrHistogram:
     hist = new_histogram()
     if payload:
-        hist.decode_and_add(payload)
+        # hdrh's decode_and_add, without leaving the decoded copy in a reference cycle.
+        other = HdrHistogram.decode(payload, hist.b64_wrap)
+        hist.add(other)
+        other.encoder.histogram = None
     return hist
 
 

@@ -86,6 +86,22 @@ def _in_script(word: str, script: str) -> bool:
     return bool(word)
 
 
+def _release_wordfreq_caches() -> None:
+    """Drop the word lists wordfreq keeps in its own caches once read.
+
+    We keep only the words we took (this module caches each ``Vocabulary``); wordfreq keeps
+    every full list and dictionary it has read, for the life of the process: 335 MB for the
+    ten built-in languages (RSS 525 -> 190 MB measured after building them), held by the
+    coordinator and copied into every worker it forks.
+    """
+    import wordfreq
+
+    for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list, wordfreq.top_n_list):
+        cache_clear = getattr(cached, "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
+
+
 @functools.lru_cache(maxsize=32)
 def vocabulary(lang: str, size: int = 20_000) -> Vocabulary:
     """The ``size`` most frequent in-script words of ``lang`` (fewer if wordfreq has fewer).
@@ -110,4 +126,6 @@ def vocabulary(lang: str, size: int = 20_000) -> Vocabulary:
     table = get_frequency_dict(lang)
     freqs = np.array([table.get(w, 0.0) for w in words], dtype=np.float64)
     freqs = np.maximum(freqs, 1e-12)
+    del table
+    _release_wordfreq_caches()
     return Vocabulary(lang=lang, words=tuple(words), weights=freqs / freqs.sum())
