@@ -57,6 +57,8 @@ class RawInterval:
     inflight_max: int = 0
     backlog: int = 0
     cpu: float = 0.0
+    waited: float = 0.0
+    stolen: float = 0.0
 
     def to_snapshot(self, pause: Callable[[], object] = lambda: None) -> IntervalSnapshot:
         """Fill the interval's histograms (one vectorized pass per array).
@@ -93,6 +95,8 @@ class RawInterval:
             inflight_max=self.inflight_max,
             backlog=self.backlog,
             cpu=self.cpu,
+            waited=self.waited,
+            stolen=self.stolen,
             clamped=clamped,
         )
 
@@ -234,6 +238,7 @@ class Recorder:
         inflight_max: int = 0,
         backlog: int = 0,
         cpu: float = 0.0,
+        off_cpu: tuple[float, float] = (0.0, 0.0),
     ) -> RawInterval:
         """Close the interval and start an empty one (cheap: the arrays are handed over)."""
         errors = {e.value: n for e, n in self._errors.items()}
@@ -260,6 +265,8 @@ class Recorder:
             inflight_max=inflight_max,
             backlog=backlog,
             cpu=cpu,
+            waited=off_cpu[0],
+            stolen=off_cpu[1],
         )
         self._reset()
         return raw

@@ -21,7 +21,7 @@ from loadplan.engine.closed_loop import run_closed_loop
 from loadplan.engine.open_loop import run_open_loop
 from loadplan.engine.recorder import RawInterval, Recorder
 from loadplan.engine.request import ErrorClass, RequestSource
-from loadplan.engine.selfwatch import CpuMeter
+from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
@@ -89,6 +89,7 @@ async def run_worker(
     pool = Pool(spec.target, spec.client, recorder, loop)
     stop = asyncio.Event()
     cpu = CpuMeter()
+    off_cpu = OffCpuMeter()
     profile = spec.profile
 
     def stage_at(t: float) -> str:
@@ -106,6 +107,7 @@ async def run_worker(
             inflight_max=inflight_max,
             backlog=pool.backlog,
             cpu=cpu.read(),
+            off_cpu=off_cpu.read(),
         )
         emit(raw)
 
@@ -115,6 +117,7 @@ async def run_worker(
         nonlocal next_index
         await clock.sleep_until(spec.start_ns)
         cpu.read()
+        off_cpu.read()
         while True:
             boundary = spec.start_ns + (next_index + 1) * 1_000_000_000
             await clock.sleep_until(boundary)

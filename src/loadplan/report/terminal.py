@@ -74,8 +74,10 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
                 *(f"{stats[c]:.2f}" if c in stats else "-" for c in ("p50", "p95", "p99", "max")),
             )
         console.print(tag_table)
+    off_cpu = gen.get("off_cpu_max_ms", 0.0)
     console.print(
         f"generator: lag p99 {gen.get('lag_p99_ms', 0):.2f} ms · max {gen.get('lag_max_ms', 0):.2f}"
-        f" ms · cpu max {gen.get('cpu_max', 0):.0%} of a core",
+        f" ms · cpu max {gen.get('cpu_max', 0):.0%} of a core"
+        + (f" · off-CPU up to {off_cpu:.0f} ms in a second" if off_cpu >= 1 else ""),
         highlight=False,
     )

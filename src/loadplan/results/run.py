@@ -37,6 +37,7 @@ class RunTotals:
     statuses: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     cpu_per_worker: list[float] = field(default_factory=list)
+    off_cpu_per_worker: list[tuple[float, float]] = field(default_factory=list)
     start_s: float | None = None
     end_s: float = 0.0
     intervals: int = 0
@@ -54,6 +55,8 @@ class RunTotals:
                 "statuses": {str(k): v for k, v in snap.statuses.items()},
                 "tags": {k: {"errors": n} for k, n in snap.tag_errors.items()},
                 "cpu": snap.cpu,
+                "waited_ms": snap.waited * 1000,
+                "stolen_ms": snap.stolen * 1000,
                 "workers": snap.workers,
                 "start_s": snap.start_s,
                 "end_s": snap.end_s,
@@ -79,8 +82,17 @@ class RunTotals:
         self.statuses.update(row.get("statuses", {}))
         for key, stats in row.get("tags", {}).items():
             self.tag_errors[key] += int(stats.get("errors", 0))
-        self.cpu_per_worker.append(float(row.get("cpu", 0.0)) / max(int(row.get("workers", 1)), 1))
+        workers = max(int(row.get("workers", 1)), 1)
         start = float(row.get("start_s", 0.0))
+        if float(row.get("end_s", 0.0)) - start >= 0.5:
+            # A run's last, partial second is mostly shutdown: its CPU share says nothing.
+            self.cpu_per_worker.append(float(row.get("cpu", 0.0)) / workers)
+            self.off_cpu_per_worker.append(
+                (
+                    float(row.get("waited_ms", 0.0)) / 1000 / workers,
+                    float(row.get("stolen_ms", 0.0)) / 1000 / workers,
+                )
+            )
         self.start_s = start if self.start_s is None else min(self.start_s, start)
         self.end_s = max(self.end_s, float(row.get("end_s", 0.0)))
         self.intervals += 1
@@ -97,6 +109,7 @@ class RunTotals:
         self.statuses.update(other.statuses)
         self.counts.update(other.counts)
         self.cpu_per_worker.extend(other.cpu_per_worker)
+        self.off_cpu_per_worker.extend(other.off_cpu_per_worker)
         starts = [s for s in (self.start_s, other.start_s) if s is not None]
         self.start_s = min(starts) if starts else None
         self.end_s = max(self.end_s, other.end_s)
@@ -111,7 +124,12 @@ class RunTotals:
         return _merge_by_single_tag(self.tags, self.tag_errors)
 
     def health(self, lag_p99_bound_ms: float = 10.0) -> GeneratorHealth:
-        return assess(self.lag, self.cpu_per_worker, lag_p99_bound_ms)
+        return assess(
+            self.lag,
+            self.cpu_per_worker,
+            lag_p99_bound_ms,
+            off_cpu_per_worker=self.off_cpu_per_worker,
+        )
 
     def summary(self, meta: dict[str, Any], complete: bool, stop_reason: str) -> dict[str, Any]:
         duration = max(self.duration_s, 1e-9)
@@ -158,6 +176,7 @@ class RunTotals:
                 "lag_p99_ms": health.lag_p99_ms,
                 "lag_max_ms": health.lag_max_ms,
                 "cpu_max": round(health.cpu_max, 3),
+                "off_cpu_max_ms": round(health.off_cpu_max_ms, 1),
             },
             "histograms": {
                 "latency": encode(self.latency),

@@ -52,6 +52,8 @@ class IntervalSnapshot:
         inflight_max: highest number of requests in flight during the interval.
         backlog: requests due but not yet sent at the interval's end (waiting for a connection).
         cpu: the generator processes' CPU use over the interval, 1.0 = one full core.
+        waited: seconds the workers were runnable but queued behind other processes.
+        stolen: seconds the hypervisor took the workers' CPUs (coarse: clock ticks).
         clamped: values outside the histogram range, clamped into it.
         workers: how many workers contributed.
     """
@@ -74,6 +76,8 @@ class IntervalSnapshot:
     inflight_max: int = 0
     backlog: int = 0
     cpu: float = 0.0
+    waited: float = 0.0
+    stolen: float = 0.0
     clamped: int = 0
     workers: int = 1
 
@@ -113,6 +117,8 @@ class IntervalSnapshot:
             "inflight_max": self.inflight_max,
             "backlog": self.backlog,
             "cpu": round(self.cpu, 4),
+            "waited_ms": round(self.waited * 1000, 3),
+            "stolen_ms": round(self.stolen * 1000, 3),
             "clamped": self.clamped,
             "workers": self.workers,
         }
@@ -154,6 +160,8 @@ def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
         inflight_max=sum(s.inflight_max for s in items),
         backlog=sum(s.backlog for s in items),
         cpu=sum(s.cpu for s in items),
+        waited=sum(s.waited for s in items),
+        stolen=sum(s.stolen for s in items),
         clamped=sum(s.clamped for s in items),
         workers=sum(s.workers for s in items),
     )
