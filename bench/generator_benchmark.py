@@ -127,39 +127,15 @@ def locust(seconds: int, tmp: Path, rate: float | None = None) -> float:
     return float(agg[header.index("Requests/s")])
 
 
-WORKLOAD_PLAN = """
-# The realistic workload of the issue: distinct search URLs in 10 languages with a Zipf head and
-# a long tail, every result kept per language and per head/torso/tail bucket as well.
-[target]
-url = "{url}"
-
-[client]
-connections = 512
-
-[workload]
-seed = 42
-
-[workload.source]
-kind = "builtin"
-pool_size = 20000
-
-[workload.popularity]
-model = "zipf"
-s = 1.0
-
-[workload.template]
-path = "/search"
-params = {{ q = "{{query}}", lang = "{{lang}}" }}
-"""
+WORKLOAD_PLAN = Path(__file__).with_name("realistic_workload.toml")
+"""The realistic workload of the issue (the memory soak sends it too)."""
 
 
 def loadplan(seconds: int, tmp: Path, rate: float | None = None, workload: bool = False) -> dict:
     out = tmp / f"lp-{time.monotonic_ns()}"
     cmd = [str(BIN / "loadplan"), "run"]
     if workload:
-        plan = tmp / "workload.toml"
-        plan.write_text(WORKLOAD_PLAN.format(url=URL))
-        cmd.append(str(plan))
+        cmd.append(str(WORKLOAD_PLAN))
     cmd += ["--url", URL, "--duration", f"{seconds}s", "--out", str(out), "--no-report"]
     cmd += ["--rate", str(rate), "--connections", "512"] if rate else ["--users", "50"]
     sh(pinned(cmd), seconds + 60)
@@ -231,7 +207,7 @@ def main() -> None:
     print("\n## Open loop at fixed rates\n")
     print("loadplan is asked for each rate (uniform arrivals, 512 connections) twice: with the")
     print("realistic workload (distinct `/search?q=...&lang=...` URLs over 10 languages, Zipf,")
-    print("results kept per language and per head/torso/tail: the plan is in this script) and")
+    print("results kept per language and per head/torso/tail: bench/realistic_workload.toml) and")
     print("with a fixed `GET /`. hey (`-q` per worker x 50) and k6 (constant-arrival-rate) send")
     print("a fixed URL.")
     print("*held* = within 1 % of the rate, all sent, no errors, schedule lag P99 < 2 ms.\n")
