@@ -43,7 +43,7 @@ def test_every_query_names_a_metric_that_exists() -> None:
     known = REFSERVICE_METRICS | {
         f"{gen.REQUESTS}_total", f"{gen.DUE}_total", f"{gen.TAGGED}_total",
         f"{gen.LATENCY}_bucket", f"{gen.STAGE}_info", gen.OFFERED, gen.ACHIEVED, gen.INFLIGHT,
-        gen.BACKLOG, gen.LAG_P99, gen.CPU, gen.ELAPSED,
+        gen.BACKLOG, gen.LAG_P99, gen.CPU, gen.OFF_CPU, gen.ELAPSED,
     }  # fmt: skip
     for panel in panels(json.loads(dashboard_json())):
         for target in panel["targets"]:

@@ -71,7 +71,9 @@ def test_counts_and_histogram_buckets_add_up_exactly(exporter: PrometheusExporte
     then = [2000, 2000, 11_000, 400_000]
     totals = RunTotals()
     exporter.update(second(0, first), totals)
-    exporter.update(second(1, then, stage="sustained", inflight_max=3), totals)
+    exporter.update(
+        second(1, then, stage="sustained", inflight_max=3, waited=0.012, stolen=0.03), totals
+    )
     got = scrape(exporter)
     both = np.array(first + then)
     for le, bound_us in (("0.005", 5000), ("0.01", 10_000), ("0.3", 300_000)):
@@ -93,6 +95,8 @@ def test_counts_and_histogram_buckets_add_up_exactly(exporter: PrometheusExporte
     assert got["loadplan_backlog", ()] == 2
     assert got["loadplan_schedule_lag_p99_seconds", ()] == pytest.approx(0.007, rel=0.01)
     assert got["loadplan_generator_cpu_ratio", ()] == 0.5
+    assert got["loadplan_generator_off_cpu_ratio", (("cause", "waited"),)] == pytest.approx(0.012)
+    assert got["loadplan_generator_off_cpu_ratio", (("cause", "stolen"),)] == pytest.approx(0.03)
     assert got["loadplan_elapsed_seconds", ()] == 2.0
     assert got["loadplan_stage_info", (("stage", "sustained"),)] == 1
     assert ("loadplan_stage_info", (("stage", "ramp"),)) not in got

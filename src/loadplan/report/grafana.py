@@ -192,9 +192,11 @@ def _generator_panels(sla: SlaLines) -> list[Builder[dash_m.Panel]]:
             [
                 (f"{gen.LAG_P99}{{{GEN}}} * 1000", "schedule lag P99 (ms)"),
                 (f"{gen.CPU}{{{GEN}}} * 100", "CPU per worker (% of a core)"),
+                (f"{gen.OFF_CPU}{{{GEN}}} * 100", "off-CPU {{cause}} (% of a second)"),
             ],
             "Lag above 10 ms or CPU near 100 % means the numbers describe the generator, "
-            "not the target.",
+            "not the target; off-CPU time (queued behind other processes, or stolen by the "
+            "hypervisor) says when the machine made it late.",
             span=8,
         ),
     ]

@@ -18,6 +18,8 @@ Names (a registry of its own, so nothing from the process's default registry lea
     loadplan_backlog                           requests due but not yet sent
     loadplan_schedule_lag_p99_seconds          last second's schedule-lag P99
     loadplan_generator_cpu_ratio               generator CPU per worker (1.0 = a core)
+    loadplan_generator_off_cpu_ratio{cause}    share of the last second a worker wanted a CPU and
+                                               had none: waited (other processes), stolen (host)
     loadplan_elapsed_seconds                   end of the last merged second
     loadplan_stage_info{stage}                 the current stage
 
@@ -69,6 +71,7 @@ INFLIGHT = PREFIX + "inflight"
 BACKLOG = PREFIX + "backlog"
 LAG_P99 = PREFIX + "schedule_lag_p99_seconds"
 CPU = PREFIX + "generator_cpu_ratio"
+OFF_CPU = PREFIX + "generator_off_cpu_ratio"
 ELAPSED = PREFIX + "elapsed_seconds"
 STAGE = PREFIX + "stage"
 
@@ -91,6 +94,8 @@ class _State:
     backlog: int = 0
     lag_p99_s: float = 0.0
     cpu: float = 0.0
+    waited: float = 0.0
+    stolen: float = 0.0
     elapsed_s: float = 0.0
     stage: str = ""
 
@@ -137,6 +142,14 @@ class _Collector(Collector):
         )
         yield _gauge(LAG_P99, "Schedule lag P99 over the last second.", s.lag_p99_s)
         yield _gauge(CPU, "Generator CPU per worker over the last second (1 = a core).", s.cpu)
+        off_cpu = GaugeMetricFamily(
+            OFF_CPU,
+            "Share of the last second a worker wanted a CPU and had none, by cause.",
+            labels=["cause"],
+        )
+        off_cpu.add_metric(["waited"], s.waited)
+        off_cpu.add_metric(["stolen"], s.stolen)
+        yield off_cpu
         yield _gauge(
             ELAPSED, "Seconds from the run's start to the last merged second.", s.elapsed_s
         )
@@ -231,6 +244,8 @@ class PrometheusExporter:
             backlog=snap.backlog,
             lag_p99_s=percentiles_ms(snap.lag, (99,)).get("p99", 0.0) / 1000,
             cpu=snap.cpu / max(snap.workers, 1),
+            waited=snap.waited / max(snap.workers, 1) / duration,
+            stolen=snap.stolen / max(snap.workers, 1) / duration,
             elapsed_s=snap.end_s,
             stage=snap.stage,
         )
