@@ -5,6 +5,7 @@ import weakref
 
 import numpy as np
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from loadplan.results.histogram import (
     HIGHEST_US,
@@ -131,5 +132,21 @@ def test_a_histogram_is_freed_when_its_last_reference_goes() -> None:
         refs = [weakref.ref(fresh), weakref.ref(decoded)]
         del fresh, decoded
         assert all(ref() is None for ref in refs)
+    finally:
+        gc.enable()
+
+
+def test_decoding_leaves_no_histogram_behind() -> None:
+    def alive() -> int:
+        return sum(isinstance(o, HdrHistogram) for o in gc.get_objects())
+
+    payload = encode(new_histogram())
+    gc.collect()
+    gc.disable()
+    try:
+        before = alive()
+        decoded = decode(payload)
+        del decoded
+        assert alive() == before  # hdrh's decoded copy is freed too, not left for the collector
     finally:
         gc.enable()

@@ -210,6 +210,10 @@ class Connection(asyncio.Protocol):
             self._pool.request_failed(self, error)
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         if not self._closed and self.transport is not None:
             self._closed = True
@@ -264,7 +268,6 @@ class Pool:
         self.pending: deque[tuple[int, Request]] = deque()
         self.inflight = 0
         self.opening = 0
-        self.open_count = 0
         self.inflight_max = 0
         self.on_finished: Callable[[], None] | None = None
         # Request -> wire bytes, keyed by identity: a Request's own hash is a Python-level
@@ -285,6 +288,12 @@ class Pool:
         )
         self._sweeper: asyncio.TimerHandle | None = None
         self._connect_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def open_count(self) -> int:
+        """Connections open now: counted where asyncio says so (``connection_made`` and
+        ``connection_lost``), so one that dies while being opened is never counted twice."""
+        return len(self.conns)
 
     @property
     def busy(self) -> list[Connection]:
@@ -316,12 +325,11 @@ class Pool:
     def _send(self, conn: Connection, intended_ns: int, request: Request) -> None:
         wire = self._wire.get(id(request))
         if wire is None or wire[0] is not request:
-            if len(self._wire) >= _WIRE_CACHE_LIMIT:
-                self._wire.clear()
-            wire = self._wire[id(request)] = (
-                request,
-                encode_request(self.target, request, self.host_header),
-            )
+            wire = (request, encode_request(self.target, request, self.host_header))
+            # Full: the requests that repeat (a workload's popular ones, built before the run)
+            # are in already; the rest are encoded each time rather than evicting them.
+            if len(self._wire) < _WIRE_CACHE_LIMIT:
+                self._wire[id(request)] = wire
         conn.request = request
         conn.intended_ns = intended_ns
         conn.bytes_in = 0
@@ -377,7 +385,6 @@ class Pool:
     def connection_closed(self, conn: Connection) -> None:
         if conn in self.idle:
             self.idle.remove(conn)
-        self.open_count -= 1
         if self.pending and self.open_count + self.opening < self.settings.connections:
             self._open()
 
@@ -396,7 +403,8 @@ class Pool:
             self._connect_failed(_classify(exc), started)
             return
         self.opening -= 1
-        self.open_count += 1
+        if conn.closed:
+            return  # dropped by the server while opening: connection_closed has seen to it
         if self.pending:
             intended, request = self.pending.popleft()
             self._send(conn, intended, request)
@@ -426,8 +434,8 @@ class Pool:
         )
         self.opening -= n
         for result in results:
-            if isinstance(result, Connection):
-                self.open_count += 1
+            # A connection the server dropped while the others were opening is already gone.
+            if isinstance(result, Connection) and not result.closed:
                 self.idle.append(result)
 
     async def _connect_one(self) -> Connection:

@@ -44,6 +44,7 @@ class _Users:
         self._submit = pool.submit
         self._dispatched = recorder.dispatched_on_time
         self.sent = 0
+        self.error: Exception | None = None
 
     def _take(self) -> Request:
         if not self._buffer:
@@ -58,10 +59,18 @@ class _Users:
         now = self._now()
         if now >= self.end_ns:
             return
-        self._dispatched()
-        self.sent += 1
-        buffer = self._buffer
-        self._submit(now, buffer.pop() if buffer else self._take())
+        try:
+            buffer = self._buffer
+            request = buffer.pop() if buffer else self._take()
+            self._dispatched()
+            self.sent += 1
+            self._submit(now, request)
+        except Exception as exc:
+            # Called back from the pool's answer handler, where an exception would only close
+            # one connection and lose one user: stop the run and report it instead.
+            self.end_ns = now
+            if self.error is None:
+                self.error = exc
 
     def after_think_time(self) -> None:
         self.pool.loop.call_later(self.think_s, self.go)
@@ -87,10 +96,12 @@ async def run_closed_loop(
     await clock.sleep_until(start_ns)
     for _ in range(users):
         driver.go()
-    while clock.now_ns() < end_ns:
+    while clock.now_ns() < end_ns and driver.error is None:
         if stop.is_set():
             driver.end_ns = clock.now_ns()
             break
         await clock.sleep_until(min(end_ns, clock.now_ns() + 50_000_000))
     pool.on_finished = None
+    if driver.error is not None:
+        raise driver.error
     return driver.sent

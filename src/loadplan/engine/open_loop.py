@@ -89,16 +89,24 @@ class Pacer:
         self.pump()
 
     def pump(self) -> None:
-        """Send every request that is due by now, and make sure the alarm is set for the next."""
-        due = self._due
-        i = self._i
-        now = self._now()
-        if i < len(due) and due[i] <= now:
-            self._pump(due, i, now)
-            due, i = self._due, self._i
-        alarm = self._alarm
-        if alarm is not None and alarm.armed_ns == 0 and i < len(due):
-            alarm.arm(max(due[i], now + TICK_NS))
+        """Send every request that is due by now, and make sure the alarm is set for the next.
+
+        It runs as an event-loop callback, where an exception would only be logged and the run
+        would wait forever for a pacer that no longer wakes: it ends the run instead.
+        """
+        try:
+            due = self._due
+            i = self._i
+            now = self._now()
+            if i < len(due) and due[i] <= now:
+                self._pump(due, i, now)
+                due, i = self._due, self._i
+            alarm = self._alarm
+            if alarm is not None and alarm.armed_ns == 0 and i < len(due):
+                alarm.arm(max(due[i], now + TICK_NS))
+        except Exception as exc:
+            if not self.done.done():
+                self.done.set_exception(exc)
 
     def _pump(self, due: list[int], i: int, now: int) -> None:
         submit = self._pool.submit
@@ -142,6 +150,8 @@ async def run_open_loop(
     try:
         pacer.start(alarm)
         await asyncio.wait((done, stopped), return_when=asyncio.FIRST_COMPLETED)
+        if done.done():
+            done.result()  # the pacer's own failure, if it failed
     finally:
         alarm.close()
         stopped.cancel()

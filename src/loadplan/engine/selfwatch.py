@@ -73,14 +73,13 @@ class OffCpuMeter:
         except OSError:
             return 0
         # Fields: name user nice system idle iowait irq softirq steal ...
-        steal = [int(f[8]) for f in lines if f[0] in self._cpus and len(f) > 8]
-        return sum(steal) // max(len(steal), 1)
+        return sum(int(f[8]) for f in lines if f[0] in self._cpus and len(f) > 8)
 
     def read(self) -> tuple[float, float]:
         """(waited, stolen) seconds since the last call."""
         run_delay, steal = self._read_run_delay(), self._read_steal()
         waited = (run_delay - self._run_delay_ns) / 1e9
-        stolen = (steal - self._steal_ticks) * self._tick_s
+        stolen = (steal - self._steal_ticks) * self._tick_s / max(len(self._cpus), 1)
         self._run_delay_ns, self._steal_ticks = run_delay, steal
         return max(waited, 0.0), max(stolen, 0.0)
 
@@ -95,8 +94,9 @@ class GeneratorHealth:
         lag_p99_ms: P99 of dispatch lag over the run.
         lag_max_ms: worst dispatch lag.
         cpu_max: highest per-worker CPU share seen in an interval (1.0 = a full core).
-        off_cpu_max_ms: most time a worker spent in one second wanting a CPU it did not get
-            (queued behind other processes, or taken by the hypervisor).
+        off_cpu_max_ms: most time a worker (the average over workers) spent in one second
+            wanting a CPU it did not get (queued behind other processes, or taken by the
+            hypervisor).
     """
 
     bound: bool
@@ -141,7 +141,7 @@ def assess(
     if reasons and off_cpu_ms >= 2 * max(lag_p99, 1.0):
         # Not a reason of its own: it says whose the lateness above was.
         reasons.append(
-            f"a worker was kept off its CPU for up to {off_cpu_ms:.0f} ms in one second "
+            f"workers were kept off their CPU for up to {off_cpu_ms:.0f} ms in one second "
             f"({waited * 1000:.0f} ms behind other processes, {stolen * 1000:.0f} ms taken "
             "by the hypervisor): the machine, not the target, made requests late"
         )

@@ -73,8 +73,13 @@ class Alarm:
         self._fd: int | None = None
         self._settime: Any = None
         if found is not None:
-            self._fd, self._settime = found
-            loop.add_reader(self._fd, self._on_timerfd)
+            fd, self._settime = found
+            try:
+                loop.add_reader(fd, self._on_timerfd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
 
     @property
     def precise(self) -> bool:
@@ -86,7 +91,9 @@ class Alarm:
         if self._fd is not None:
             value = self._spec.it_value
             value.tv_sec, value.tv_nsec = divmod(deadline_ns, 1_000_000_000)
-            self._settime(self._fd, _TFD_TIMER_ABSTIME, ctypes.byref(self._spec), None)
+            if self._settime(self._fd, _TFD_TIMER_ABSTIME, ctypes.byref(self._spec), None) != 0:
+                errno = ctypes.get_errno()
+                raise OSError(errno, f"timerfd_settime: {os.strerror(errno)}")
             return
         if self._handle is not None:
             self._handle.cancel()
