@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -10,8 +13,8 @@ from pathlib import Path
 import pytest
 import uvloop
 
-from loadplan.engine.client import ClientSettings, Target, encode_request
-from loadplan.engine.recorder import RawInterval
+from loadplan.engine.client import ClientSettings, Pool, Target, encode_request
+from loadplan.engine.recorder import RawInterval, Recorder
 from loadplan.engine.request import ErrorClass, FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.results.snapshot import IntervalSnapshot
@@ -138,3 +141,40 @@ def test_https_with_and_without_certificate_checks(
     assert errors_of(run_briefly(url, verify_tls=False)) == {ErrorClass.OK.value: 40}
     # A self-signed certificate fails verification: every attempt is a TLS (protocol) error.
     assert errors_of(run_briefly(url)) == {ErrorClass.PROTOCOL_ERROR.value: 40}
+
+
+def test_warm_up_stops_at_the_start_time_when_connecting_is_slow() -> None:
+    # A listener that never accepts, with its backlog full: further connects hang (SYNs are
+    # dropped) until connect_timeout. Warm-up must give up at its deadline, not 3 s later.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                s.connect(("127.0.0.1", port))
+            fillers.append(s)
+
+        async def main() -> tuple[float, int, int]:
+            loop = asyncio.get_running_loop()
+            settings = ClientSettings(connections=16, connect_timeout=3.0)
+            pool = Pool(Target.parse(f"http://127.0.0.1:{port}"), settings, Recorder(), loop)
+            started = time.monotonic()
+            await pool.warm_up(8, deadline_ns=time.monotonic_ns() + 300_000_000)
+            took = time.monotonic() - started
+            opening = pool.opening
+            pool.close()
+            return took, opening, len(pool.idle)
+
+        took, opening, idle = uvloop.run(main())
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
+    assert took < 2.0
+    assert opening == 0
+    assert idle <= 8

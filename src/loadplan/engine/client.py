@@ -422,21 +422,31 @@ class Pool:
         if self.pending and self.open_count + self.opening < self.settings.connections:
             self._open()
 
-    async def warm_up(self, n: int) -> None:
+    async def warm_up(self, n: int, deadline_ns: int | None = None) -> None:
         """Open up to ``n`` connections before the run starts, as wrk does, so the first second
-        measures the target rather than TCP handshakes. Failures are left for the run to count."""
+        measures the target rather than TCP handshakes. Failures are left for the run to count.
+
+        Attempts still going at ``deadline_ns`` (the run's start) are abandoned: a slow
+        handshake must not start the run late, which would show as the generator's own lag.
+        """
         n = min(n, self.settings.connections) - self.open_count - self.opening
         if n <= 0:
             return
         self.opening += n
-        results = await asyncio.gather(
-            *(self._connect_one() for _ in range(n)), return_exceptions=True
-        )
-        self.opening -= n
-        for result in results:
-            # A connection the server dropped while the others were opening is already gone.
-            if isinstance(result, Connection) and not result.closed:
-                self.idle.append(result)
+        attempts = [self.loop.create_task(self._connect_one()) for _ in range(n)]
+        timeout = None if deadline_ns is None else max(deadline_ns - _now(), 0) / 1e9
+        try:
+            done, pending = await asyncio.wait(attempts, timeout=timeout)
+        finally:
+            self.opening -= n
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if task.exception() is None:
+                conn = task.result()
+                # One the server dropped while the others were opening is already gone.
+                if not conn.closed:
+                    self.idle.append(conn)
 
     async def _connect_one(self) -> Connection:
         _, conn = await asyncio.wait_for(

@@ -132,7 +132,7 @@ async def run_worker(
             await asyncio.sleep(0.05)
 
     pool.start_sweeper()
-    await pool.warm_up(spec.warm_connections)
+    await pool.warm_up(spec.warm_connections, deadline_ns=spec.start_ns)
     tick = loop.create_task(ticker())
     watcher = loop.create_task(watch_stop())
     try:
