@@ -100,3 +100,14 @@ def test_an_interval_with_nothing_in_it_is_empty() -> None:
     assert rec.empty
     rec.response((), 0, 0, MS, 200, 1)
     assert not rec.empty
+
+
+def test_a_dispatched_batch_counts_due_and_lag_like_one_call_each() -> None:
+    batch, single = Recorder(), Recorder()
+    batch.dispatched_all([0, MS, 3 * MS], now_ns=3 * MS)
+    for intended in (0, MS, 3 * MS):
+        single.due(1)
+        single.dispatched(intended, 3 * MS)
+    a, b = batch.cut(0, 0.0, 1.0), single.cut(0, 0.0, 1.0)
+    assert a.due == b.due == 3
+    assert list(a.lag) == list(b.lag) == [3000, 2000, 0]

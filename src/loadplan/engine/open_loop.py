@@ -110,21 +110,19 @@ class Pacer:
 
     def _pump(self, due: list[int], i: int, now: int) -> None:
         submit = self._pool.submit
-        lag = self._recorder.dispatched
+        requests = self._requests
         while True:
             n = len(due)
             start = i
             while i < n and due[i] <= now:
-                d = due[i]
-                submit(d, self._requests[i])
-                lag(d, now)
+                submit(due[i], requests[i])
                 i += 1
             self._i = i
-            self._recorder.due(i - start)
+            self._recorder.dispatched_all(due[start:i], now)
             self.dispatched += i - start
             if i < n or not self._next_slice():
                 return
-            due, i = self._due, 0
+            due, requests, i = self._due, self._requests, 0
             now = self._now()
 
 

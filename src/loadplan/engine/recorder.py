@@ -167,6 +167,12 @@ class Recorder:
         """
         self._lag_append((now_ns - intended_ns) // 1000)
 
+    def dispatched_all(self, intended_ns: list[int], now_ns: int) -> None:
+        """A batch of requests fell due and went to the pool at ``now_ns``: the pacer's way of
+        saying ``due(len(intended_ns))`` and ``dispatched(t, now_ns)`` for each, in one call."""
+        self._due += len(intended_ns)
+        self._lag.extend([(now_ns - t) // 1000 for t in intended_ns])
+
     def dispatched_on_time(self) -> None:
         """One request fell due and was handed over at once (closed loop: due when sent)."""
         self._due += 1
