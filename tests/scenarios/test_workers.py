@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from loadplan.scenarios.workers import warm_connections
+from loadplan.plan.load import load_plan
+from loadplan.scenarios.workers import warm_connections, worker_specs
 from loadplan.schedule.stages import RateProfile
 
 
@@ -18,3 +19,18 @@ def test_never_more_than_the_pool_allows() -> None:
 
 def test_a_replay_without_a_profile_opens_a_few() -> None:
     assert warm_connections(None, workers=1, cap=512) == 16
+
+
+def test_open_loop_worker_specs_open_connections_for_their_share_of_the_peak() -> None:
+    plan, _ = load_plan(
+        None,
+        {
+            ("target", "url"): ("--url", "http://127.0.0.1:9"),
+            ("load", "rate"): ("--rate", 20_000),
+            ("load", "duration"): ("--duration", "10s"),
+            ("load", "workers"): ("--workers", 2),
+            ("client", "connections"): ("--connections", 512),
+        },
+    )
+    specs = worker_specs(plan, start_ns=0)
+    assert [s.warm_connections for s in specs] == [16 + 50, 16 + 50]

@@ -366,8 +366,9 @@ class Pool:
             self.on_finished()
 
     def request_failed(self, conn: Connection, error: ErrorClass) -> None:
-        """``conn``'s request ended without an answer. The connection is going away; the
-        driver hears of it (``on_finished``) once the pool has taken the connection off."""
+        """``conn``'s request ended without an answer; the connection is going away. The driver
+        hears of it (``on_finished``) on the loop's next turn, not from inside this call: the
+        caller may still be tearing the connection down."""
         request = conn.request
         assert request is not None
         conn.request = None
