@@ -7,10 +7,10 @@ from loadplan.scenarios.workers import warm_connections, worker_specs
 from loadplan.schedule.stages import RateProfile
 
 
-def test_enough_connections_for_five_ms_of_the_peak_rate() -> None:
+def test_enough_connections_for_25_ms_of_the_peak_rate() -> None:
     profile = RateProfile.constant(1000, 10) + RateProfile.spike(1000, 20, 5, 5)
-    assert warm_connections(profile, workers=1, cap=1000) == 16 + 100
-    assert warm_connections(profile, workers=4, cap=1000) == 16 + 25
+    assert warm_connections(profile, workers=1, cap=1000) == 16 + 500
+    assert warm_connections(profile, workers=4, cap=1000) == 16 + 125
 
 
 def test_never_more_than_the_pool_allows() -> None:
@@ -29,8 +29,8 @@ def test_open_loop_worker_specs_open_connections_for_their_share_of_the_peak() -
             ("load", "rate"): ("--rate", 20_000),
             ("load", "duration"): ("--duration", "10s"),
             ("load", "workers"): ("--workers", 2),
-            ("client", "connections"): ("--connections", 512),
+            ("client", "connections"): ("--connections", 1024),
         },
     )
     specs = worker_specs(plan, start_ns=0)
-    assert [s.warm_connections for s in specs] == [16 + 50, 16 + 50]
+    assert [s.warm_connections for s in specs] == [16 + 250, 16 + 250]

@@ -9,7 +9,6 @@ summary. A second Ctrl-C stops at once, and the run log still holds every finish
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -32,6 +31,7 @@ from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
+from loadplan.scenarios.priority import CoordinatorPriority
 from loadplan.scenarios.workers import check_reachable, worker_specs
 
 
@@ -125,32 +125,6 @@ def _worker_main(
         conn.close()
 
 
-class _BackgroundPriority:
-    """Lowers the coordinator's CPU priority (nice + 10) while the workers run.
-
-    The coordinator's work (histograms, the run log, the live view) can wait a few milliseconds;
-    a worker's cannot. Sharing a core with a worker (a one-core run, or more workers than
-    cores), an equal-priority coordinator took half the core for tens of milliseconds each
-    second, and requests due meanwhile went out that late (measured: lag P99 18 ms at 20,000
-    req/s). At nice 10 it gets a tenth of the core while a worker wants it all, and whatever is
-    idle otherwise. On Linux nice is per thread: this lowers only the coordinator's main thread.
-    Restoring needs privileges an ordinary user lacks; then the thread stays lowered.
-    """
-
-    def __init__(self, step: int = 10) -> None:
-        self._before: int | None = None
-        with contextlib.suppress(OSError, AttributeError):
-            before = os.getpriority(os.PRIO_PROCESS, 0)
-            os.setpriority(os.PRIO_PROCESS, 0, min(before + step, 19))
-            self._before = before
-
-    def restore(self) -> None:
-        if self._before is not None:
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, 0, self._before)
-            self._before = None
-
-
 class _Merger:
     """Holds each worker's seconds until every live worker has reported that second."""
 
@@ -230,7 +204,7 @@ def execute(
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
-    priority = _BackgroundPriority()
+    priority: CoordinatorPriority | None = None
     # Between histograms the coordinator steps aside for a worker that is ready to run: lowered
     # priority alone still let a worker that woke up wait for the rest of the coordinator's
     # time slice (measured at 10,000 req/s with 30 tags: lag P99 1.7-5 ms a second, and 0.5-1.4
@@ -262,6 +236,9 @@ def execute(
             on_start()
         for service in services:
             service.start(start_ns)
+        # Lowered only now: the sinks' and services' threads (a Prometheus scrape, a flush)
+        # keep their normal priority.
+        priority = CoordinatorPriority()
         open_pipes = list(pipes)
         while open_pipes:
             if interrupts >= 2:
@@ -276,6 +253,7 @@ def execute(
                     kind, payload = "lost", None
                 if kind == "snap":
                     merger.add(worker, payload.to_snapshot(pause))
+                    priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - payload.end_s)
                     continue
                 if kind == "error":
                     errors.append(str(payload))
@@ -286,7 +264,8 @@ def execute(
             publish(merger.ready())
         publish(merger.ready(flush_all=True))
     finally:
-        priority.restore()
+        if priority is not None:
+            priority.restore()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         stop.set()

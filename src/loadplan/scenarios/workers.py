@@ -98,8 +98,8 @@ def worker_specs(
     return specs
 
 
-WARM_LATENCY_S = 0.005
-"""Connections opened before an open-loop run: enough for answers this slow at the peak rate."""
+WARM_LATENCY_S = 0.025
+"""Connections opened before an open-loop run: enough for this long a stall at the peak rate."""
 
 
 def warm_connections(profile: RateProfile | None, workers: int, cap: int) -> int:
@@ -107,7 +107,12 @@ def warm_connections(profile: RateProfile | None, workers: int, cap: int) -> int
 
     Opened on demand instead, at 20,000 req/s the first answers found too few connections,
     and opening hundreds while requests kept falling due put the first half second 10-20 ms
-    behind schedule (measured); the late requests then needed more connections still.
+    behind schedule (measured); the late requests then needed more connections still. Enough
+    for answers 5 ms slow was not enough either: a worker that loses its core for 10-20 ms (the
+    hypervisor's steal, which comes in such pieces) finds the requests that fell due meanwhile
+    all wanting a connection at once, and opening 300-400 more mid-run made the first seconds
+    at 20,000 req/s 11-27 ms late at P99; with 25 ms worth open before the start, 4-9 ms
+    (``loadplan run bench/realistic_workload.toml --rate 20000``, one core).
     """
     if profile is None:
         return min(cap, 16)
