@@ -116,6 +116,29 @@ def test_interrupted_run_keeps_everything(
     assert summary["requests"]["completed"] >= 400
 
 
+def test_an_interrupted_run_counts_the_answers_that_were_in_flight(
+    stub_server: Callable[..., StubServer], tmp_path: Path
+) -> None:
+    # Every answer takes 0.3 s: at 200 req/s about 60 requests are in flight at any moment.
+    # Stopped, the run sends nothing more but waits briefly for those, so each request the
+    # server saw is counted with its outcome.
+    server = stub_server("slow", "--delay", "0.3")
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadplan", "run", "--url", server.url, "--rate", "200",
+         "--duration", "60s", "--connections", "1000", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _wait_for_seconds(out, 2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    requests = summary_of(out)["requests"]
+    assert requests["completed"] >= 300
+    assert requests["completed"] == requests["sent"] == requests["ok"]
+    assert server.requests_seen() == requests["sent"]
+
+
 def test_killed_run_can_still_be_summarized(
     stub_server: Callable[..., StubServer], tmp_path: Path
 ) -> None:

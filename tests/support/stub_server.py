@@ -1,7 +1,8 @@
 """A tiny HTTP/1.1 server with known misbehaviours, run as its own process by the tests.
 
-Modes: ok, freeze (every answer held back during one window), reset (RST on each request),
-garbage (answers that are not HTTP), silent (never answers), status500.
+Modes: ok, freeze (every answer held back during one window), slow (every answer held back
+``--delay`` seconds), reset (RST on each request), garbage (answers that are not HTTP), silent
+(never answers), status500.
 It prints ``PORT <n>`` when listening. ``GET /__stats`` returns how many requests it has seen.
 """
 
@@ -64,6 +65,11 @@ class Handler(asyncio.Protocol):
             sock = self.transport.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.transport.abort()
+        elif mode == "slow":
+            transport = self.transport
+            asyncio.get_running_loop().call_later(
+                self.args.delay, lambda: transport.is_closing() or transport.write(OK)
+            )
         elif mode == "freeze":
             start = self.stats.first + self.args.freeze_at
             end = start + self.args.freeze_for
@@ -81,6 +87,7 @@ async def main() -> None:
     parser.add_argument("--mode", default="ok")
     parser.add_argument("--freeze-at", type=float, default=2.0)
     parser.add_argument("--freeze-for", type=float, default=1.0)
+    parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--tls-cert", default="")
     parser.add_argument("--tls-key", default="")
     args = parser.parse_args()

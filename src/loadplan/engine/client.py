@@ -487,6 +487,13 @@ class Pool:
             conn.close()
         self.idle.clear()
 
+    def discard_pending(self) -> int:
+        """Forget the requests waiting for a connection (a stopped run does not send them):
+        they stay due but unsent. Returns how many there were."""
+        n = len(self.pending)
+        self.pending.clear()
+        return n
+
     def fail_pending(self, error: ErrorClass) -> int:
         """Count every request still waiting for a connection as failed (used at shutdown)."""
         n = len(self.pending)

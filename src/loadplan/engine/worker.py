@@ -26,6 +26,9 @@ from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
 
+STOP_GRACE_S = 1.0
+"""After a stop, how long answers already in flight are waited for (they count, later ones not)."""
+
 
 class LoopMode(enum.StrEnum):
     OPEN = "open"
@@ -166,10 +169,20 @@ async def run_worker(
                 spec.worker,
                 spec.workers,
             )
-        # Let the last answers arrive: they belong to the run. A stop request cuts this short.
+        # Let the last answers arrive: they belong to the run. After a stop (Ctrl-C, SIGTERM, a
+        # breakpoint reached) nothing more is sent, requests still waiting for a connection stay
+        # due but unsent, and answers in flight get a short grace: a user who stops a run wants
+        # it to end now, and wants what was sent to be counted.
+        grace_ns = int(min(spec.drain_s, STOP_GRACE_S) * 1e9)
         drain_until = clock.now_ns() + int(spec.drain_s * 1e9)
-        while (pool.inflight or pool.backlog) and clock.now_ns() < drain_until:
-            if stop.is_set():
+        stopping = False
+        while pool.inflight or pool.backlog:
+            now = clock.now_ns()
+            if stop.is_set() and not stopping:
+                stopping = True
+                pool.discard_pending()
+                drain_until = min(drain_until, now + grace_ns)
+            if now >= drain_until:
                 break
             await asyncio.sleep(0.01)
         if not stop.is_set():
