@@ -34,10 +34,10 @@ def test_sustained_full_cpu_makes_the_run_generator_bound() -> None:
 
 def test_time_off_the_cpu_explains_late_dispatch_but_is_no_reason_alone() -> None:
     off_cpu = [(0.0, 0.0), (0.030, 0.020)]
-    late = assess(lag_histogram(*[20_000] * 100), [0.3, 0.3], off_cpu_per_worker=off_cpu)  # type: ignore[arg-type]
+    late = assess(lag_histogram(*[20_000] * 100), [0.3, 0.3], off_cpu_worst=off_cpu)  # type: ignore[arg-type]
     assert late.off_cpu_max_ms == pytest.approx(50)
     assert "30 ms behind other processes, 20 ms taken by the hypervisor" in late.reasons[-1]
-    on_time = assess(lag_histogram(100), [0.3, 0.3], off_cpu_per_worker=off_cpu)  # type: ignore[arg-type]
+    on_time = assess(lag_histogram(100), [0.3, 0.3], off_cpu_worst=off_cpu)  # type: ignore[arg-type]
     assert not on_time.bound
     assert on_time.off_cpu_max_ms == pytest.approx(50)
 

@@ -98,6 +98,8 @@ class RawInterval:
             waited=self.waited,
             stolen=self.stolen,
             clamped=clamped,
+            cpu_by_worker=(self.cpu,),
+            off_cpu_by_worker=((self.waited, self.stolen),),
         )
 
 

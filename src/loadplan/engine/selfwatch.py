@@ -109,13 +109,14 @@ class GeneratorHealth:
 
 def assess(
     lag: HdrHistogram,
-    cpu_per_worker: Iterable[float],
+    cpu_busiest: Iterable[float],
     lag_p99_bound_ms: float = 10.0,
     cpu_bound: float = 0.9,
     cpu_sustained: int = 3,
-    off_cpu_per_worker: Iterable[tuple[float, float]] = (),
+    off_cpu_worst: Iterable[tuple[float, float]] = (),
 ) -> GeneratorHealth:
-    """Judge a run from its whole-run lag histogram and per-second CPU (per worker, 1.0 = a core).
+    """Judge a run from its whole-run lag histogram and, per second, the busiest worker's CPU
+    (1.0 = a core) and the (waited, stolen) seconds of the worker kept off its CPU the longest.
 
     Lag P99 above ``lag_p99_bound_ms``, or CPU >= ``cpu_bound`` for ``cpu_sustained`` consecutive
     seconds, makes it generator-bound.
@@ -130,13 +131,13 @@ def assess(
         )
     streak = best = 0
     cpu_max = 0.0
-    for cpu in cpu_per_worker:
+    for cpu in cpu_busiest:
         cpu_max = max(cpu_max, cpu)
         streak = streak + 1 if cpu >= cpu_bound else 0
         best = max(best, streak)
     if best >= cpu_sustained:
         reasons.append(f"generator CPU >= {cpu_bound:.0%} of a core for {best} consecutive seconds")
-    waited, stolen = max(off_cpu_per_worker, key=sum, default=(0.0, 0.0))
+    waited, stolen = max(off_cpu_worst, key=sum, default=(0.0, 0.0))
     off_cpu_ms = (waited + stolen) * 1000
     if reasons and off_cpu_ms >= 2 * max(lag_p99, 1.0):
         # Not a reason of its own: it says whose the lateness above was.

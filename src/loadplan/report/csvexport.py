@@ -67,7 +67,7 @@ def write_csv(data: ReportData, out_dir: Path) -> list[Path]:
             "max_ms",
             "mean_ms",
             "lag_p99_ms",
-            "cpu_per_worker",
+            "cpu_busiest_worker",
             "inflight_max",
             "backlog",
         ],

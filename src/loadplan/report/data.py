@@ -25,7 +25,7 @@ from loadplan.report.verdict import SlaBound, Verdict, read_verdict
 from loadplan.results import runlog
 from loadplan.results.histogram import new_histogram
 from loadplan.results.run import RunResult
-from loadplan.results.snapshot import parse_tag_key
+from loadplan.results.snapshot import busiest_worker, parse_tag_key
 
 CACHE_HIT_PREFIX = "HIT"
 """Values of a cache tag that count as hits (HIT, HIT-STALE, ...); MISS, BYPASS, ... do not."""
@@ -45,7 +45,7 @@ class Second:
         errors: completed requests by outcome class, ``ok`` included.
         latency_ms: p50/p95/p99/max/mean of the interval; empty when nothing completed.
         lag_p99_ms: schedule-lag P99 (0 when nothing was sent).
-        cpu: generator CPU per worker, 1.0 = one core.
+        cpu: the busiest worker's CPU, 1.0 = one core.
         inflight_max: most requests in flight at once.
         backlog: requests due but not sent at the interval's end.
     """
@@ -75,7 +75,7 @@ class Second:
             errors={str(k): int(v) for k, v in row.get("errors", {}).items()},
             latency_ms={str(k): float(v) for k, v in row.get("latency_ms", {}).items()},
             lag_p99_ms=float(row.get("lag_ms", {}).get("p99", 0.0)),
-            cpu=float(row.get("cpu", 0.0)) / max(int(row.get("workers", 1)), 1),
+            cpu=busiest_worker(row)[0],
             inflight_max=int(row.get("inflight_max", 0)),
             backlog=int(row.get("backlog", 0)),
         )

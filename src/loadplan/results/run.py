@@ -19,7 +19,7 @@ from loadplan.engine.request import ErrorClass
 from loadplan.engine.selfwatch import GeneratorHealth, assess
 from loadplan.results import runlog
 from loadplan.results.histogram import decode, encode, new_histogram, percentiles_ms
-from loadplan.results.snapshot import IntervalSnapshot, parse_tag_key
+from loadplan.results.snapshot import IntervalSnapshot, busiest_worker, parse_tag_key
 
 SUMMARY_QUANTILES = (50, 90, 95, 99, 99.9)
 
@@ -36,8 +36,8 @@ class RunTotals:
     errors: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
-    cpu_per_worker: list[float] = field(default_factory=list)
-    off_cpu_per_worker: list[tuple[float, float]] = field(default_factory=list)
+    cpu_busiest: list[float] = field(default_factory=list)
+    off_cpu_worst: list[tuple[float, float]] = field(default_factory=list)
     start_s: float | None = None
     end_s: float = 0.0
     intervals: int = 0
@@ -58,6 +58,8 @@ class RunTotals:
                 "waited_ms": snap.waited * 1000,
                 "stolen_ms": snap.stolen * 1000,
                 "workers": snap.workers,
+                "cpu_by_worker": snap.cpu_by_worker,
+                "off_cpu_ms_by_worker": [(w * 1000, t * 1000) for w, t in snap.off_cpu_by_worker],
                 "start_s": snap.start_s,
                 "end_s": snap.end_s,
             }
@@ -82,17 +84,12 @@ class RunTotals:
         self.statuses.update(row.get("statuses", {}))
         for key, stats in row.get("tags", {}).items():
             self.tag_errors[key] += int(stats.get("errors", 0))
-        workers = max(int(row.get("workers", 1)), 1)
         start = float(row.get("start_s", 0.0))
         if float(row.get("end_s", 0.0)) - start >= 0.5:
             # A run's last, partial second is mostly shutdown: its CPU share says nothing.
-            self.cpu_per_worker.append(float(row.get("cpu", 0.0)) / workers)
-            self.off_cpu_per_worker.append(
-                (
-                    float(row.get("waited_ms", 0.0)) / 1000 / workers,
-                    float(row.get("stolen_ms", 0.0)) / 1000 / workers,
-                )
-            )
+            cpu, off_cpu = busiest_worker(row)
+            self.cpu_busiest.append(cpu)
+            self.off_cpu_worst.append(off_cpu)
         self.start_s = start if self.start_s is None else min(self.start_s, start)
         self.end_s = max(self.end_s, float(row.get("end_s", 0.0)))
         self.intervals += 1
@@ -108,8 +105,8 @@ class RunTotals:
         self.errors.update(other.errors)
         self.statuses.update(other.statuses)
         self.counts.update(other.counts)
-        self.cpu_per_worker.extend(other.cpu_per_worker)
-        self.off_cpu_per_worker.extend(other.off_cpu_per_worker)
+        self.cpu_busiest.extend(other.cpu_busiest)
+        self.off_cpu_worst.extend(other.off_cpu_worst)
         starts = [s for s in (self.start_s, other.start_s) if s is not None]
         self.start_s = min(starts) if starts else None
         self.end_s = max(self.end_s, other.end_s)
@@ -126,9 +123,9 @@ class RunTotals:
     def health(self, lag_p99_bound_ms: float = 10.0) -> GeneratorHealth:
         return assess(
             self.lag,
-            self.cpu_per_worker,
+            self.cpu_busiest,
             lag_p99_bound_ms,
-            off_cpu_per_worker=self.off_cpu_per_worker,
+            off_cpu_worst=self.off_cpu_worst,
         )
 
     def summary(self, meta: dict[str, Any], complete: bool, stop_reason: str) -> dict[str, Any]:

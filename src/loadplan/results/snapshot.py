@@ -56,6 +56,8 @@ class IntervalSnapshot:
         stolen: seconds the hypervisor took the workers' CPUs (coarse: clock ticks).
         clamped: values outside the histogram range, clamped into it.
         workers: how many workers contributed.
+        cpu_by_worker: each worker's ``cpu``, in merge order.
+        off_cpu_by_worker: each worker's (``waited``, ``stolen``) seconds, in merge order.
     """
 
     index: int
@@ -80,6 +82,24 @@ class IntervalSnapshot:
     stolen: float = 0.0
     clamped: int = 0
     workers: int = 1
+    cpu_by_worker: tuple[float, ...] = ()
+    off_cpu_by_worker: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def cpu_busiest(self) -> float:
+        """The busiest worker's CPU (1.0 = its whole core).
+
+        Whether the generator saturated is a question about one worker, not the average: one
+        worker at 100 % beside one at 40 % is a saturated generator, not a 70 % one.
+        """
+        return max(self.cpu_by_worker, default=self.cpu / max(self.workers, 1))
+
+    @property
+    def off_cpu_worst(self) -> tuple[float, float]:
+        """(waited, stolen) seconds of the worker kept off its CPU the longest."""
+        workers = max(self.workers, 1)
+        fallback = (self.waited / workers, self.stolen / workers)
+        return max(self.off_cpu_by_worker, key=sum, default=fallback)
 
     @property
     def ok(self) -> int:
@@ -121,6 +141,10 @@ class IntervalSnapshot:
             "stolen_ms": round(self.stolen * 1000, 3),
             "clamped": self.clamped,
             "workers": self.workers,
+            "cpu_by_worker": [round(c, 4) for c in self.cpu_by_worker],
+            "off_cpu_ms_by_worker": [
+                [round(w * 1000, 3), round(t * 1000, 3)] for w, t in self.off_cpu_by_worker
+            ],
         }
 
 
@@ -164,4 +188,21 @@ def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
         stolen=sum(s.stolen for s in items),
         clamped=sum(s.clamped for s in items),
         workers=sum(s.workers for s in items),
+        cpu_by_worker=tuple(c for s in items for c in s.cpu_by_worker),
+        off_cpu_by_worker=tuple(o for s in items for o in s.off_cpu_by_worker),
     )
+
+
+def busiest_worker(row: Mapping[str, Any]) -> tuple[float, tuple[float, float]]:
+    """From a snapshots.jsonl row: the busiest worker's CPU, and the (waited, stolen) seconds of
+    the worker kept off its CPU the longest. Rows written before per-worker figures were kept
+    give the average over workers."""
+    workers = max(int(row.get("workers", 1)), 1)
+    cpus = [float(c) for c in row.get("cpu_by_worker", ())]
+    off = [(float(w) / 1000, float(t) / 1000) for w, t in row.get("off_cpu_ms_by_worker", ())]
+    average = (
+        float(row.get("waited_ms", 0.0)) / 1000 / workers,
+        float(row.get("stolen_ms", 0.0)) / 1000 / workers,
+    )
+    cpu = max(cpus, default=float(row.get("cpu", 0.0)) / workers)
+    return cpu, max(off, key=sum, default=average)

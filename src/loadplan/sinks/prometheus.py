@@ -141,10 +141,10 @@ class _Collector(Collector):
             BACKLOG, "Requests due but not yet sent (waiting for a connection).", s.backlog
         )
         yield _gauge(LAG_P99, "Schedule lag P99 over the last second.", s.lag_p99_s)
-        yield _gauge(CPU, "Generator CPU per worker over the last second (1 = a core).", s.cpu)
+        yield _gauge(CPU, "The busiest worker's CPU over the last second (1 = a core).", s.cpu)
         off_cpu = GaugeMetricFamily(
             OFF_CPU,
-            "Share of the last second a worker wanted a CPU and had none, by cause.",
+            "Share of the last second the worst-placed worker waited for a CPU, by cause.",
             labels=["cause"],
         )
         off_cpu.add_metric(["waited"], s.waited)
@@ -243,9 +243,9 @@ class PrometheusExporter:
             inflight=snap.inflight_max,
             backlog=snap.backlog,
             lag_p99_s=percentiles_ms(snap.lag, (99,)).get("p99", 0.0) / 1000,
-            cpu=snap.cpu / max(snap.workers, 1),
-            waited=snap.waited / max(snap.workers, 1) / duration,
-            stolen=snap.stolen / max(snap.workers, 1) / duration,
+            cpu=snap.cpu_busiest,
+            waited=snap.off_cpu_worst[0] / duration,
+            stolen=snap.off_cpu_worst[1] / duration,
             elapsed_s=snap.end_s,
             stage=snap.stage,
         )
