@@ -7,7 +7,7 @@ it as ``{"pass": bool | None, "inconclusive": [...], "rows": [...]}``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,39 @@ class VerdictRow:
             "limit": self.limit,
         }
 
+    @classmethod
+    def from_json(cls, raw: Any) -> VerdictRow:
+        """A row as ``to_json`` wrote it; ValueError naming the field when it is not one."""
+        if not isinstance(raw, Mapping):
+            msg = f"a verdict row must be a table, not {type(raw).__name__}"
+            raise ValueError(msg)
+        name = raw.get("objective", "?")
+
+        def text(key: str) -> str:
+            value = raw.get(key)
+            if not isinstance(value, str):
+                msg = f"verdict row {name!r}: {key} must be text"
+                raise ValueError(msg)
+            return value
+
+        def number(key: str) -> float | None:
+            value = raw.get(key)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                msg = f"verdict row {name!r}: {key} must be a number or null"
+                raise ValueError(msg)
+            return float(value)
+
+        passed = raw.get("pass")
+        if passed is not None and not isinstance(passed, bool):
+            msg = f"verdict row {name!r}: pass must be true, false or null"
+            raise ValueError(msg)
+        return cls(
+            text("objective"), text("stage"), text("bound"), text("measured"), passed,
+            number("value"), number("limit"),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -64,6 +97,14 @@ class Verdict:
     inconclusive: tuple[str, ...] = ()
 
     @property
+    def judged(self) -> tuple[VerdictRow, ...]:
+        """The rows that pass or fail (the others are only reported): the verdict's checks."""
+        return tuple(row for row in self.rows if row.passed is not None)
+
+    def rows_of(self, stage: str) -> tuple[VerdictRow, ...]:
+        return tuple(row for row in self.rows if row.stage == stage)
+
+    @property
     def exit_code(self) -> int:
         if self.passed is None:
             return EXIT_INCONCLUSIVE
@@ -75,6 +116,23 @@ class Verdict:
             "inconclusive": list(self.inconclusive),
             "rows": [row.to_json() for row in self.rows],
         }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Verdict:
+        """A verdict as ``to_json`` wrote it (summary.json); ValueError saying what is wrong."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("rows"), list):
+            msg = "the verdict must be a table with a list of rows"
+            raise ValueError(msg)
+        passed = raw.get("pass")
+        if passed is not None and not isinstance(passed, bool):
+            msg = "the verdict's pass must be true, false or null"
+            raise ValueError(msg)
+        inconclusive = raw.get("inconclusive", [])
+        if not isinstance(inconclusive, list):
+            msg = "the verdict's inconclusive must be a list of reasons"
+            raise ValueError(msg)
+        rows = tuple(VerdictRow.from_json(row) for row in raw["rows"])
+        return cls(passed, rows, tuple(str(reason) for reason in inconclusive))
 
 
 def decide(rows: Sequence[VerdictRow], inconclusive: Sequence[str] = ()) -> Verdict:

@@ -7,19 +7,18 @@ from pathlib import Path
 import pytest
 
 from loadplan.report.build import ReportFiles, write_report
+from loadplan.verdict import VerdictRow, decide
 from tests.report.support import RunSpec, write_run
 
-VERDICT = {
-    "pass": False,
-    "rows": [
-        {"objective": "latency p95", "stage": "run", "bound": 300, "measured": 20.0,
-         "unit": "ms", "pass": True},
-        {"objective": "latency p99", "stage": "spike", "bound": "15ms", "measured": "20ms",
-         "pass": False},
-        {"objective": "error rate", "stage": "run", "bound": "0.1 %", "measured": "1.4 %",
-         "pass": False},
-    ],
-}  # fmt: skip
+VERDICT = decide(
+    [
+        VerdictRow("p95 latency", "run", "<= 300 ms", "20.0 ms", True, 20.0, 300.0),
+        VerdictRow("p99 latency", "spike", "<= 15 ms", "20.0 ms", False, 20.0, 15.0),
+        VerdictRow("error rate", "run", "<= 0.100%", "1.400%", False, 0.014, 0.001),
+        VerdictRow("cache flush", "spike", "reported", "1,000 keys flushed", None),
+    ]
+).to_json()
+"""As the suite writes it to summary.json: three objectives judged, one row only reported."""
 
 
 @pytest.fixture(scope="session")

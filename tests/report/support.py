@@ -10,10 +10,30 @@ from typing import Any
 
 import numpy as np
 
+from loadplan.plan.load import load_plan
 from loadplan.results.histogram import new_histogram, record_many
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import SUMMARY, RunLogWriter
 from loadplan.results.snapshot import IntervalSnapshot
+
+PLAN = """
+[target]
+url = "http://127.0.0.1:1"
+[load]
+arrivals = "uniform"
+[[stages]]
+type = "constant"
+name = "baseline"
+rate = 60
+duration = "3s"
+[[stages]]
+type = "spike"
+rate = 60
+factor = 2
+hold = "1s"
+recovery = "1s"
+"""
+"""The plan the synthetic runs claim to come from (its stages match ``RunSpec.stages``)."""
 
 LANGS = ("en", "ja", "ar")
 BUCKETS = ("head", "tail")
@@ -46,6 +66,7 @@ def write_run(run_dir: Path, spec: RunSpec = RunSpec()) -> Path:
         "workers": 1,
         "lag_bound_ms": 10.0,
         "command": "loadplan run --url http://127.0.0.1:1 --rate 60",
+        "plan": _plan(run_dir.parent),
     }
     log = RunLogWriter(run_dir, meta)
     totals = RunTotals()
@@ -120,3 +141,10 @@ def _write_target_metrics(run_dir: Path, seconds: int) -> None:
 
 def load_summary(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / SUMMARY).read_text())
+
+
+def _plan(where: Path) -> dict[str, Any]:
+    path = where / "plan.toml"
+    path.write_text(PLAN)
+    plan, _ = load_plan(path, {})
+    return plan.model_dump(mode="json")

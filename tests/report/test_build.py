@@ -24,10 +24,17 @@ def test_the_verdict_table_comes_first_and_lists_every_row(full_report: ReportFi
     md = full_report.markdown.read_text()
     assert headings(md)[0] == "SLA verdict"
     assert md.index("SLA verdict") < md.index("## Summary")
-    assert "FAIL: 2 of 3 checks did not hold." in md
-    assert "| latency p99 | spike | 15ms | 20ms | FAIL |" in md
-    assert "| latency p95 | run | 300 ms | 20 ms | PASS |" in md
+    # The same count as the terminal's: judged objectives, not every row.
+    assert "FAIL: 2 of 3 objectives did not hold. 1 more row is reported, not judged." in md
+    assert "| p99 latency | spike | <= 15 ms | 20.0 ms | FAIL |" in md
+    assert "| p95 latency | run | <= 300 ms | 20.0 ms | PASS |" in md
+    assert "| cache flush | spike | reported | 1,000 keys flushed | ? |" in md
     assert md.startswith("# Load test results\n\nCommand: `loadplan run --url")
+    # The stages the plan asked for, not its [load] section.
+    assert (
+        "Plan (uniform arrivals): baseline 60/s for 3 s · spike 60/s x2 for 1 s, 1 s to recover"
+        in md
+    )
     assert "Rebuild this report: `loadplan report " in md
 
 

@@ -1,4 +1,4 @@
-"""report/verdict.py: whatever verdict summary.json holds becomes table rows and plot bounds."""
+"""report/verdict.py: the verdict read back from summary.json, and the bounds for the plots."""
 
 from __future__ import annotations
 
@@ -6,68 +6,60 @@ from typing import Any
 
 import pytest
 
-from loadplan.report.verdict import read_verdict
+from loadplan.errors import RunDirError
+from loadplan.report.verdict import latency_bounds, read_verdict
+from loadplan.verdict import VerdictRow, decide
+
+ROWS = [
+    VerdictRow("p95 latency", "sustained", "<= 300 ms", "212.4 ms", True, 212.4, 300.0),
+    VerdictRow("p99 latency", "sustained", "<= 500 ms", "no data", False, None, 500.0),
+    VerdictRow("p95 drift", "soak", "<= 30 ms rise", "+2.0 ms over 8 windows", True, 2.0, 30.0),
+    VerdictRow("error rate", "run", "<= 0.100%", "0.000%", True, 0.0, 0.001),
+    VerdictRow("cache flush", "cache-cold", "reported", "flushed", None),
+]
 
 
 def test_no_verdict_key_means_no_objectives() -> None:
     assert read_verdict({"complete": True}) is None
 
 
-@pytest.mark.parametrize(
-    ("raw", "passed", "rows"),
-    [
-        pytest.param(
-            {"pass": True, "rows": [{"objective": "p95", "stage": "ramp", "bound": 300,
-                                     "measured": 120.5, "unit": "ms", "pass": True}]},
-            True, [("p95", "ramp", "300 ms", "120.5 ms", True)], id="dict-with-rows",
-        ),
-        pytest.param(
-            [{"name": "p99", "bound": "500ms", "measured": "510ms", "passed": False}],
-            False, [("p99", "run", "500ms", "510ms", False)], id="bare-list-passed-key",
-        ),
-        pytest.param(
-            {"objectives": [{"objective": "errors", "bound": 0.001, "measured": None}]},
-            None, [("errors", "run", "0.001", "-", None)], id="objectives-key-unknown-pass",
-        ),
-        pytest.param({"pass": False}, False, [], id="no-rows"),
-        pytest.param("garbage", None, [], id="not-a-table"),
-    ],
-)  # fmt: skip
-def test_verdict_rows_render_whatever_the_checker_wrote(
-    raw: Any, passed: bool | None, rows: list[tuple[str, str, str, str, bool | None]]
-) -> None:
-    verdict = read_verdict({"verdict": raw})
-    assert verdict is not None
-    assert verdict.passed is passed
-    assert [(r.objective, r.stage, r.bound, r.measured, r.passed) for r in verdict.rows] == rows
+def test_the_verdict_reads_back_exactly_as_the_suite_wrote_it() -> None:
+    written = decide(ROWS, inconclusive=["generator-bound"])
+    read = read_verdict({"verdict": written.to_json()})
+    assert read == written
+    assert read is not None
+    assert [r.objective for r in read.judged] == [r.objective for r in ROWS[:4]]
+    assert read.rows_of("sustained") == tuple(ROWS[:2])
+
+
+def test_latency_bounds_come_from_latency_objectives_only() -> None:
+    verdict = decide(ROWS)
+    got = [(b.percentile, b.bound_ms) for b in latency_bounds(verdict)]
+    assert got == [(95.0, 300.0), (99.0, 500.0)]  # not the drift's 30 ms, not the error rate
 
 
 @pytest.mark.parametrize(
-    ("row", "bound"),
+    ("verdict", "says"),
     [
-        pytest.param({"objective": "latency p95", "bound": 300}, (95.0, 300.0), id="ms-default"),
-        pytest.param({"objective": "P99", "bound": 0.5, "unit": "s"}, (99.0, 500.0), id="seconds"),
-        pytest.param({"objective": "p99.9", "bound": "1.5s"}, (99.9, 1500.0), id="text-unit"),
-        pytest.param({"objective": "p50", "bound_ms": 80, "unit": "s"}, (50.0, 80.0), id="in-ms"),
-        pytest.param({"objective": "p95", "bound": "soon"}, None, id="unreadable"),
-        pytest.param({"objective": "error rate", "bound": 0.1}, None, id="not-latency"),
-        pytest.param({"objective": "p95", "bound": -3}, None, id="negative"),
+        pytest.param("garbage", "a table with a list of rows", id="not-a-table"),
+        pytest.param({"pass": True}, "a table with a list of rows", id="no-rows"),
+        pytest.param({"pass": "yes", "rows": []}, "pass must be true, false or null", id="pass"),
         pytest.param(
-            {"objective": "p95 latency", "bound": "<= 300 ms", "limit": 300.0},
-            (95.0, 300.0),
-            id="suite-row",
+            {"pass": None, "rows": [{"objective": "p95 latency", "stage": "run"}]},
+            "'p95 latency': bound must be text",
+            id="row-field",
         ),
         pytest.param(
-            {"objective": "p95 drift", "bound": "<= 30 ms rise", "limit": 30.0},
-            None,
-            id="drift-is-not-a-bound",
+            {"pass": True, "rows": [{**ROWS[0].to_json(), "limit": "300"}]},
+            "limit must be a number or null",
+            id="row-number",
         ),
     ],
-)  # fmt: skip
-def test_latency_bounds_for_the_plots(
-    row: dict[str, Any], bound: tuple[float, float] | None
+)
+def test_a_damaged_verdict_is_one_clear_error_naming_the_file_and_field(
+    verdict: Any, says: str
 ) -> None:
-    verdict = read_verdict({"verdict": [row]})
-    assert verdict is not None
-    got = [(b.percentile, b.bound_ms) for b in verdict.latency_bounds()]
-    assert got == ([bound] if bound else [])
+    with pytest.raises(RunDirError) as caught:
+        read_verdict({"verdict": verdict}, "runs/x/summary.json")
+    assert str(caught.value).startswith("runs/x/summary.json: verdict: ")
+    assert says in str(caught.value)

@@ -19,8 +19,8 @@ from loadplan.report import distribution, plots
 from loadplan.report.csvexport import CSV_FILES
 from loadplan.report.data import ReportData, Stage, TagValue
 from loadplan.report.document import Alert, Block, Figure, Heading, Paragraph, Table
-from loadplan.report.verdict import Verdict, VerdictRow
 from loadplan.results.histogram import values_at_percentiles
+from loadplan.verdict import Verdict, VerdictRow
 
 QUANTILES = (50.0, 95.0, 99.0, 99.9)
 LATENCY_COLUMNS = ("P50 ms", "P95 ms", "P99 ms", "P99.9 ms", "max ms")
@@ -78,12 +78,9 @@ def _head(data: ReportData) -> Iterator[Block]:
     if meta.get("command"):
         yield Paragraph(f"Command: `{meta['command']}`")
     yield Paragraph(f"Rebuild this report: `loadplan report {data.run_dir}`")
-    load = meta.get("plan", {}).get("load", {})
-    if load.get("rate"):
-        yield Paragraph(
-            f"Plan: {load['rate']:g} requests/s, {load.get('arrivals', '?')} arrivals, for "
-            f"{load.get('duration', 0):g} s"
-        )
+    plan_line = _plan_line(meta.get("plan", {}))
+    if plan_line:
+        yield Paragraph(plan_line)
     yield Paragraph(
         f"Target `{summary.get('target', meta.get('target', '?'))}` · "
         f"{summary.get('mode', '?')} loop · {summary.get('duration_s', 0):.0f} s · "
@@ -103,6 +100,41 @@ def _head(data: ReportData) -> Iterator[Block]:
         )
 
 
+def _plan_line(plan: Mapping[str, Any]) -> str | None:
+    """What the plan asked for: its stages in order when it has any, else its [load]."""
+    load = plan.get("load", {})
+    arrivals = f"{load.get('arrivals', '?')} arrivals"
+    stages = plan.get("stages") or ()
+    if stages:
+        return f"Plan ({arrivals}): " + " · ".join(_stage_text(s) for s in stages)
+    if load.get("rate"):
+        return f"Plan: {load['rate']:g} requests/s, {arrivals}, for {load.get('duration', 0):g} s"
+    return None
+
+
+def _stage_text(stage: Mapping[str, Any]) -> str:
+    """One [[stages]] entry as the plan wrote it: "ramp-up 50->500/s over 30 s"."""
+    kind = str(stage.get("type", "?"))
+    name = stage.get("name") or kind
+    if kind in ("constant", "soak"):
+        what = f"{stage['rate']:g}/s for {stage['duration']:g} s"
+    elif kind == "ramp":
+        what = f"{stage['start']:g}->{stage['end']:g}/s over {stage['duration']:g} s"
+    elif kind in ("step", "breakpoint"):
+        what = (
+            f"{stage['start']:g}->{stage['end']:g}/s in steps of {stage['step']:g}, "
+            f"{stage['step_duration']:g} s each"
+        )
+    elif kind == "spike":
+        what = (
+            f"{stage['rate']:g}/s x{stage['factor']:g} for {stage['hold']:g} s, "
+            f"{stage['recovery']:g} s to recover"
+        )
+    else:
+        return str(name)
+    return f"{name} {what}" if name != kind else f"{kind} {what}"
+
+
 def _verdict_rows(rows: Sequence[VerdictRow]) -> Table:
     def mark(passed: bool | None) -> str:
         return "?" if passed is None else ("PASS" if passed else "FAIL")
@@ -118,14 +150,22 @@ def _verdict(verdict: Verdict | None) -> Iterator[Block]:
     if verdict is None:
         yield Paragraph("No SLA objectives in this plan: there is nothing to pass or fail.")
         return
+    judged = verdict.judged
     if verdict.passed is not None:
-        failed = sum(1 for r in verdict.rows if r.passed is False)
+        failed = sum(1 for r in judged if r.passed is False)
         text = (
-            f"PASS: all {len(verdict.rows)} checks held."
+            f"PASS: all {len(judged)} objectives held."
             if verdict.passed
-            else f"FAIL: {failed} of {len(verdict.rows)} checks did not hold."
+            else f"FAIL: {failed} of {len(judged)} objectives did not hold."
         )
+        reported = len(verdict.rows) - len(judged)
+        if reported:
+            rows = "row is" if reported == 1 else "rows are"
+            text += f" {reported} more {rows} reported, not judged."
         yield Alert(text, "ok" if verdict.passed else "fail")
+    elif verdict.rows:
+        why = "; ".join(verdict.inconclusive) or "no objective could be judged"
+        yield Alert(f"INCONCLUSIVE: {why}", "warning")
     if verdict.rows:
         yield _verdict_rows(verdict.rows)
     else:
@@ -212,8 +252,8 @@ def _stages(data: ReportData) -> Iterator[Block]:
                     else ""
                 )
             )
-            if data.verdict and data.verdict.rows_for(stage.name):
-                yield _verdict_rows(data.verdict.rows_for(stage.name))
+            if data.verdict and data.verdict.rows_of(stage.name):
+                yield _verdict_rows(data.verdict.rows_of(stage.name))
     yield Heading("Latency percentile spectrum")
     yield Figure(
         distribution.percentile_spectrum(data),

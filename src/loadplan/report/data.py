@@ -21,11 +21,12 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from loadplan.report.target import TargetMetrics, read_target_metrics
-from loadplan.report.verdict import SlaBound, Verdict, read_verdict
+from loadplan.report.verdict import SlaBound, latency_bounds, read_verdict
 from loadplan.results import runlog
 from loadplan.results.histogram import new_histogram
 from loadplan.results.run import RunResult
 from loadplan.results.snapshot import busiest_worker, parse_tag_key
+from loadplan.verdict import Verdict
 
 CACHE_HIT_PREFIX = "HIT"
 """Values of a cache tag that count as hits (HIT, HIT-STALE, ...); MISS, BYPASS, ... do not."""
@@ -185,7 +186,7 @@ class ReportData:
         result = RunResult.load(run_dir)
         seconds = tuple(sorted((Second.from_row(r) for r in result.intervals), key=_order))
         stage_hists, tag_hists, tag_counts = _read_histograms(run_dir, seconds)
-        verdict = read_verdict(result.summary)
+        verdict = read_verdict(result.summary, str(run_dir / "summary.json"))
         return cls(
             run_dir=run_dir,
             meta=result.meta,
@@ -196,7 +197,7 @@ class ReportData:
             tags=_tags(result.intervals, tag_hists, tag_counts, len(seconds)),
             latency=result.latency,
             verdict=verdict,
-            sla_bounds=verdict.latency_bounds() if verdict else (),
+            sla_bounds=latency_bounds(verdict) if verdict else (),
             target=read_target_metrics(run_dir),
         )
 

@@ -52,23 +52,52 @@ def _time_axis(ax: Axes, data: ReportData, label: bool = True) -> None:
         ax.set_xlabel("seconds from start")
 
 
+def _finish(ax: Axes, data: ReportData, ylabel: str, from_zero: bool = False) -> None:
+    """What every one-axis time plot ends with: y label, time axis, stages, legend."""
+    if from_zero:
+        ax.set_ylim(bottom=0)
+    ax.set_ylabel(ylabel)
+    _time_axis(ax, data)
+    _shade_stages(ax, data.stages, label=True)
+    legend(ax)
+
+
+STAGE_FONT_PT = 8
+
+
 def _shade_stages(ax: Axes, stages: Sequence[Stage], label: bool) -> None:
+    """Shade every other stage; name each one above the plot where its name fits.
+
+    A breakpoint search makes a stage of every 5-second step: named each, their names ran into
+    one another. A name that would touch the one before it is left out (the shading still shows
+    the step, and the stage tables name it). Call after the x limits are set.
+    """
     if len(stages) < 2:
         return
+    x0, x1 = ax.get_xlim()
+    points_per_s = ax.get_window_extent().width * 72 / ax.figure.dpi / max(x1 - x0, 1e-9)
+    right_pt = -math.inf
     for i, stage in enumerate(stages):
         if i % 2:
             ax.axvspan(stage.start_s, stage.end_s, color="#000000", alpha=0.04, lw=0)
-        if label:
-            ax.text(
-                (stage.start_s + stage.end_s) / 2,
-                1.0,
-                stage.name,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="#555555",
-            )
+        if not label:
+            continue
+        middle = (stage.start_s + stage.end_s) / 2
+        half_pt = len(stage.name) * STAGE_FONT_PT * 0.3  # about 0.6 em per character
+        centre_pt = (middle - x0) * points_per_s
+        if centre_pt - half_pt < right_pt + STAGE_FONT_PT / 2:
+            continue
+        right_pt = centre_pt + half_pt
+        ax.text(
+            middle,
+            1.0,
+            stage.name,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=STAGE_FONT_PT,
+            color="#555555",
+        )
 
 
 def latency_over_time(data: ReportData) -> Plot:
@@ -82,10 +111,7 @@ def latency_over_time(data: ReportData) -> Plot:
         for bound in data.sla_bounds:
             ax.axhline(bound.bound_ms, color=bound_color(bound), ls="--", lw=1, label=bound.label)
         log_ms(ax)
-        ax.set_ylabel("latency, ms (log)")
-        _time_axis(ax, data)
-        _shade_stages(ax, data.stages, label=True)
-        legend(ax)
+        _finish(ax, data, "latency, ms (log)")
 
     return draw_plot("latency", "Latency per second (from intended send time)", 3.8, 1, draw)
 
@@ -106,11 +132,7 @@ def rates(data: ReportData) -> Plot:
         )
         ok = [s.errors.get("ok", 0) / s.duration_s for s in seconds]
         ax.plot(t, ok, color="#55a868", lw=1, ls=":", label="ok")
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel("requests / s")
-        _time_axis(ax, data)
-        _shade_stages(ax, data.stages, label=True)
-        legend(ax)
+        _finish(ax, data, "requests / s", from_zero=True)
 
     return draw_plot("rates", "Offered vs achieved rate", 3.4, 1, draw)
 
@@ -136,11 +158,7 @@ def errors_over_time(data: ReportData) -> Plot:
                 transform=ax.transAxes,
                 color="#55a868",
             )
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel("failed requests / s")
-        _time_axis(ax, data)
-        _shade_stages(ax, data.stages, label=True)
-        legend(ax)
+        _finish(ax, data, "failed requests / s", from_zero=True)
 
     return draw_plot("errors", "Errors by class per second", 3.0, 1, draw)
 
@@ -170,10 +188,7 @@ def cache_hit_rate(data: ReportData) -> Plot:
                 label="target /metrics",
             )
         ax.set_ylim(0, 105)
-        ax.set_ylabel("cache hit rate, %")
-        _time_axis(ax, data)
-        _shade_stages(ax, data.stages, label=True)
-        legend(ax)
+        _finish(ax, data, "cache hit rate, %")
 
     return draw_plot("cache", "Cache hit rate", 3.0, 1, draw)
 
