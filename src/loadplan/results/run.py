@@ -71,6 +71,17 @@ class RunTotals:
             self.add_tag(key, hist)
             pause()
 
+    def add_logged(self, tag: str, hist: HdrHistogram) -> None:
+        """Add one histogram read back from latency.hlog, by its tag there."""
+        if tag == runlog.LATENCY_TAG:
+            self.latency.add(hist)
+        elif tag == runlog.SERVICE_TAG:
+            self.service.add(hist)
+        elif tag == runlog.LAG_TAG:
+            self.lag.add(hist)
+        elif tag.startswith(runlog.TAG_PREFIX):
+            self.add_tag(tag[len(runlog.TAG_PREFIX) :], hist)
+
     def add_tag(self, key: str, hist: HdrHistogram) -> None:
         if key not in self.tags:
             self.tags[key] = new_histogram()
@@ -234,22 +245,48 @@ class RunResult:
         rows = list(runlog.read_snapshot_lines(run_dir))
         summary = runlog.read_summary(run_dir)
         if summary is None:
-            totals = RunTotals()
-            for row in rows:
-                totals.add_counts(row)
-            # Only intervals whose JSON row made it to disk count, so counts and histograms agree.
-            seen = {round(float(r["start_s"]), 3) for r in rows}
-            for entry in runlog.read_hlog(run_dir):
-                if round(entry.start_s, 3) not in seen:
-                    continue
-                if entry.tag == runlog.LATENCY_TAG:
-                    totals.latency.add(entry.histogram)
-                elif entry.tag == runlog.SERVICE_TAG:
-                    totals.service.add(entry.histogram)
-                elif entry.tag == runlog.LAG_TAG:
-                    totals.lag.add(entry.histogram)
-                elif entry.tag.startswith(runlog.TAG_PREFIX):
-                    totals.add_tag(entry.tag[len(runlog.TAG_PREFIX) :], entry.histogram)
-            summary = totals.summary(meta, complete=False, stop_reason="killed (no summary.json)")
+            summary = _rebuilt_summary(run_dir, meta, rows)
         latency = decode(summary["histograms"]["latency"])
         return cls(run_dir, meta, summary, rows, latency, bool(summary["complete"]))
+
+
+STAGE_KEYS = (
+    "duration_s", "intervals", "requests", "rate", "error_rate", "errors", "statuses",
+    "latency_ms", "service_ms", "lag_ms", "tags", "generator", "histograms",
+)  # fmt: skip
+"""The parts of a run's summary that a stage's summary repeats for its own seconds."""
+
+
+def _rebuilt_summary(
+    run_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A killed run's summary from its log: the whole run's totals and, for a run of several
+    stages, each stage label's (without the planned rates, which only the live run knew)."""
+    whole = RunTotals()
+    stages: dict[str, RunTotals] = {}
+    label_at: dict[float, str] = {}
+    for row in rows:
+        stage = str(row.get("stage", ""))
+        whole.add_counts(row)
+        stages.setdefault(stage, RunTotals()).add_counts(row)
+        label_at[round(float(row["start_s"]), 3)] = stage
+    for logged in runlog.read_hlog(run_dir):
+        # Only intervals whose JSON row made it to disk count, so counts and histograms agree.
+        at = label_at.get(round(logged.start_s, 3))
+        if at is not None:
+            whole.add_logged(logged.tag, logged.histogram)
+            stages[at].add_logged(logged.tag, logged.histogram)
+    summary = whole.summary(meta, complete=False, stop_reason="killed (no summary.json)")
+    if len(stages) > 1:
+        summary["stages"] = {}
+        for label, totals in stages.items():
+            full = totals.summary(meta, complete=False, stop_reason="")
+            planned: dict[str, Any] = {
+                "start_s": totals.start_s,
+                "end_s": totals.end_s,
+                "rate_from": None,
+                "rate_to": None,
+            }
+            entry: dict[str, Any] = {"stage": label, "ran": True, "planned": planned}
+            summary["stages"][label] = entry | {k: full[k] for k in STAGE_KEYS}
+    return summary

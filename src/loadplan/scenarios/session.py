@@ -22,6 +22,7 @@ from typing import Any
 
 from loadplan.engine.request import RequestSource
 from loadplan.plan.model import Plan
+from loadplan.results.run import STAGE_KEYS
 from loadplan.results.runlog import SUMMARY, write_json_atomic
 from loadplan.results.stagebook import StageBook
 from loadplan.results.target_metrics import TargetMetrics
@@ -32,11 +33,6 @@ from loadplan.scenarios.scenario import Scenario
 from loadplan.sinks.scrape import TARGET_METRICS, Scraper
 from loadplan.slo import Evidence, judge
 from loadplan.verdict import Verdict
-
-STAGE_KEYS = (
-    "duration_s", "intervals", "requests", "rate", "error_rate", "errors", "statuses",
-    "latency_ms", "service_ms", "lag_ms", "tags", "generator", "histograms",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,35 @@
+"""A run read back from its directory: a killed staged run still has its stages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from loadplan.results.histogram import decode
+from loadplan.results.run import RunResult
+from tests.report.support import RunSpec, write_run
+
+
+def test_a_killed_staged_run_is_summarized_stage_by_stage(tmp_path: Path) -> None:
+    # baseline: 3 s at 60 req/s; spike: 2 s at 120 req/s, 6 of them http_5xx; no summary.json.
+    run_dir = write_run(tmp_path / "run", RunSpec(killed=True))
+    summary = RunResult.load(run_dir).summary
+    assert summary["complete"] is False
+    assert summary["requests"]["completed"] == 420
+    stages = summary["stages"]
+    assert list(stages) == ["baseline", "spike"]
+    assert [stages[s]["requests"]["completed"] for s in stages] == [180, 240]
+    assert [stages[s]["errors"].get("http_5xx", 0) for s in stages] == [0, 6]
+    # Histograms come from latency.hlog, second by second, into the stage each second was in.
+    counts = [decode(stages[s]["histograms"]["latency"]).get_total_count() for s in stages]
+    assert counts == [180, 240]
+    assert (stages["spike"]["planned"]["start_s"], stages["spike"]["planned"]["end_s"]) == (3, 5)
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "loadplan", "summary", str(run_dir)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "PARTIAL RUN" in shown.stdout
+    assert "stages" in shown.stdout
+    assert "spike" in shown.stdout.split("stages", 1)[1]
