@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import uvloop
 
-from loadplan.engine.client import ClientSettings, Pool, Target, encode_request
+from loadplan.engine.client import ClientSettings, Pool, Target, encode_all, encode_request
 from loadplan.engine.recorder import RawInterval, Recorder
 from loadplan.engine.request import ErrorClass, FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
@@ -178,3 +178,48 @@ def test_warm_up_stops_at_the_start_time_when_connecting_is_slow() -> None:
     assert took < 2.0
     assert opening == 0
     assert idle <= 8
+
+
+def test_a_pool_sends_the_bytes_encoded_before_the_run() -> None:
+    # The runner encodes a source's popular requests once, before the workers fork
+    # (encode_all); the pool must send those bytes rather than encode the requests again.
+    request = Request(target="/popular")
+    heads: list[bytes] = []
+
+    class Recording(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.buf = b""
+
+        def data_received(self, data: bytes) -> None:
+            self.buf += data
+            while b"\r\n\r\n" in self.buf:
+                head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+                heads.append(head)
+                self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")  # type: ignore[attr-defined]
+
+    async def main() -> list[RawInterval]:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Recording, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        target = Target.parse(f"http://127.0.0.1:{port}")
+        wire = encode_all(target, [request])
+        assert wire[id(request)][1] == encode_request(target, request)
+        marked = Request(target="/popular", headers=(("X-Encoded", "before"),))
+        wire[id(request)] = (request, encode_request(target, marked))
+        spec = WorkerSpec(
+            target=target,
+            client=ClientSettings(connections=4),
+            profile=RateProfile.constant(50, 0.5),
+            start_ns=time.monotonic_ns() + 50_000_000,
+            drain_s=1.0,
+        )
+        raws: list[RawInterval] = []
+        async with server:
+            await run_worker(spec, FixedSource(request), raws.append, lambda: False, wire=wire)
+        return raws
+
+    raws = uvloop.run(main())
+    assert sum(raw.errors.get("ok", 0) for raw in raws) == 25
+    assert len(heads) == 25
+    assert all(b"X-Encoded: before" in head for head in heads)

@@ -29,8 +29,8 @@ class BrokenSource:
         first = start + (worker - start) % workers
         return [Request(target="/x")] * len(range(first, stop, workers))
 
-    def warm(self) -> None:
-        return None
+    def warm(self) -> list[Request]:
+        return []
 
 
 def run(spec: WorkerSpec, good: int) -> float:

@@ -12,10 +12,11 @@ this path raises. Foreign exceptions seen at connect time are translated in ``_c
 from __future__ import annotations
 
 import asyncio
+import itertools
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlsplit
@@ -236,6 +237,25 @@ class CapturingConnection(Connection):
 
 _WIRE_CACHE_LIMIT = 100_000
 
+WireBytes = dict[int, tuple[Request, bytes]]
+"""Requests' bytes on the wire, keyed by ``id(request)``; the value keeps the request alive, so
+its id cannot be reused while the entry exists."""
+
+
+def encode_all(target: Target, requests: Iterable[Request]) -> WireBytes:
+    """The bytes of ``requests`` (a source's popular ones) for a pool to start with.
+
+    Built once before the workers fork, they are shared instead of encoded again in each worker
+    as each request first comes up: at 20,000 req/s with the built-in workload that was some
+    8,000 encodings (2-3 µs each) in the first second alone, on top of its other first-time
+    costs.
+    """
+    out: WireBytes = {}
+    host = target.host_header
+    for request in itertools.islice(requests, _WIRE_CACHE_LIMIT):
+        out[id(request)] = (request, encode_request(target, request, host))
+    return out
+
 
 class Pool:
     """Connections to one target, a queue of requests waiting for one, and the timeout sweeper.
@@ -254,7 +274,9 @@ class Pool:
         settings: ClientSettings,
         recorder: Recorder,
         loop: asyncio.AbstractEventLoop,
+        wire: WireBytes | None = None,
     ) -> None:
+        """``wire``: bytes already encoded (``encode_all``); the pool adds to it."""
         self.target = target
         self.settings = settings
         self.recorder = recorder
@@ -271,9 +293,8 @@ class Pool:
         self.inflight_max = 0
         self.on_finished: Callable[[], None] | None = None
         # Request -> wire bytes, keyed by identity: a Request's own hash is a Python-level
-        # function over all its fields, several times dearer than the lookup. The value keeps
-        # the Request alive, so its id cannot be reused while the entry exists.
-        self._wire: dict[int, tuple[Request, bytes]] = {}
+        # function over all its fields, several times dearer than the lookup.
+        self._wire: WireBytes = wire if wire is not None else {}
         self._ssl: ssl.SSLContext | None = None
         if target.scheme == "https":
             ctx = ssl.create_default_context()

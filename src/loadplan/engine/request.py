@@ -7,6 +7,7 @@ bucket, ...) so the recorder can split results without knowing where requests ca
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -95,8 +96,10 @@ class RequestSource(Protocol):
 
     def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]: ...
 
-    def warm(self) -> None:
-        """Do any one-off preparation now, before the run's clock starts (may do nothing)."""
+    def warm(self) -> Sequence[Request]:
+        """Do any one-off preparation now, before the run's clock starts, and return the
+        requests expected to repeat, most popular first: the engine encodes their bytes once,
+        before the workers fork, instead of in every worker as they first come up."""
         ...
 
 
@@ -109,5 +112,6 @@ class FixedSource:
     def batch(self, start: int, stop: int, worker: int = 0, workers: int = 1) -> list[Request]:
         return [self.request] * len(range(start + (worker - start) % workers, stop, workers))
 
-    def warm(self) -> None:
-        """Nothing to prepare: the one request exists already."""
+    def warm(self) -> Sequence[Request]:
+        """Nothing to prepare: the one request exists already, and is the one that repeats."""
+        return (self.request,)

@@ -9,6 +9,7 @@ summary. A second Ctrl-C stops at once, and the run log still holds every finish
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from loadplan.engine.client import Target
+from loadplan.engine.client import Target, WireBytes, encode_all
 from loadplan.engine.request import RequestSource
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError
@@ -76,9 +77,14 @@ class RunOutcome:
     stop_reason: str
 
 
+def _post(outbox: queue.SimpleQueue[tuple[str, Any] | None], kind: str, payload: Any) -> None:
+    outbox.put((kind, payload))
+
+
 def _worker_main(
     spec: WorkerSpec,
     source: RequestSource,
+    wire: WireBytes,
     conn: multiprocessing.connection.Connection,
     stop: MpEvent,
 ) -> None:
@@ -115,7 +121,8 @@ def _worker_main(
     sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
     sender.start()
     try:
-        uvloop.run(run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop))
+        emit = functools.partial(_post, outbox, "snap")
+        uvloop.run(run_worker(spec, source, emit, should_stop, wire=wire))
         outbox.put(("done", None))
     except Exception as exc:
         outbox.put(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
@@ -174,7 +181,7 @@ def execute(
 
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.
-    source.warm()
+    wire = encode_all(target, source.warm())
     log = RunLogWriter(run_dir, meta)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
@@ -186,7 +193,7 @@ def execute(
         parent_end, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_worker_main,
-            args=(spec, source, child_end, stop),
+            args=(spec, source, wire, child_end, stop),
             name=f"loadplan-worker-{spec.worker}",
             daemon=True,
         )
