@@ -74,8 +74,8 @@ class CoordinatorPriority:
 
     def _step_aside(self) -> None:
         if (
-            self._policy_before == os.SCHED_OTHER
-            and hasattr(os, "SCHED_IDLE")
+            hasattr(os, "SCHED_IDLE")
+            and self._policy_before == os.SCHED_OTHER
             and _may_leave_idle(os.getpriority(os.PRIO_PROCESS, 0))
         ):
             self._set_policy(os.SCHED_IDLE)
