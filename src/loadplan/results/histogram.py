@@ -44,9 +44,6 @@ def counts_view(hist: HdrHistogram) -> npt.NDArray[np.uint64]:
     return np.ctypeslib.as_array(hist.counts)
 
 
-_DENSE_FROM = 4096
-
-
 def record_many(hist: HdrHistogram, values_us: npt.ArrayLike) -> int:
     """Record every value (µs) into ``hist``; return how many had to be clamped into range."""
     values = np.asarray(values_us, dtype=np.int64)
@@ -63,14 +60,13 @@ def record_many(hist: HdrHistogram, values_us: npt.ArrayLike) -> int:
     index = (
         ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub - hist.sub_bucket_half_count
     )
-    counts = counts_view(hist)
-    if values.size < _DENSE_FROM:
-        # A few values (one tag's share of a tenth of a second): touch only their buckets,
-        # not all 23,552 of them as a dense bincount would.
-        buckets, n = np.unique(index, return_counts=True)
-        counts[buckets] += n.astype(np.uint64)
-    else:
-        counts += np.bincount(index, minlength=hist.counts_len)[: hist.counts_len].astype(np.uint64)
+    # A bincount over the span of buckets the values occupy (a second's latencies fill a few
+    # thousand of the 23,552), added into that span: one path for any count. Over every bucket
+    # it took 0.9-1.2 ms for a second of 20,000 values, 0.25-0.4 ms so; for one tag's few
+    # hundred values it is 10-20 % quicker than counting through np.unique's sort.
+    first, last = int(index.min()), int(index.max())
+    span = np.bincount(index - first, minlength=last - first + 1)
+    counts_view(hist)[first : last + 1] += span.astype(np.uint64)
     hist.total_count += int(values.size)
     lo, hi = int(values.min()), int(values.max())
     hist.min_value = min(hist.min_value, lo) if hist.total_count > values.size else lo
