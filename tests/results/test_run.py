@@ -33,3 +33,15 @@ def test_a_killed_staged_run_is_summarized_stage_by_stage(tmp_path: Path) -> Non
     assert "PARTIAL RUN" in shown.stdout
     assert "stages" in shown.stdout
     assert "spike" in shown.stdout.split("stages", 1)[1]
+
+
+def test_a_staged_run_killed_in_its_first_stage_lists_the_stages_it_never_reached(
+    tmp_path: Path,
+) -> None:
+    run_dir = write_run(tmp_path / "run", RunSpec(stages=(("baseline", 2, 60),), killed=True))
+    stages = RunResult.load(run_dir).summary["stages"]
+    assert {label: (s["kind"], s["ran"]) for label, s in stages.items()} == {
+        "baseline": ("constant", True),
+        "spike": ("spike", False),
+    }
+    assert stages["baseline"]["requests"]["completed"] == 120

@@ -163,7 +163,7 @@ def _verdict(verdict: Verdict | None) -> Iterator[Block]:
             rows = "row is" if reported == 1 else "rows are"
             text += f" {reported} more {rows} reported, not judged."
         yield Alert(text, "ok" if verdict.passed else "fail")
-    elif verdict.rows:
+    elif verdict.rows or verdict.inconclusive:
         why = "; ".join(verdict.inconclusive) or "no objective could be judged"
         yield Alert(f"INCONCLUSIVE: {why}", "warning")
     if verdict.rows:
@@ -337,7 +337,7 @@ def _generator(data: ReportData) -> Iterator[Block]:
         yield Paragraph("The generator kept its schedule: these numbers are the target's.")
     yield Paragraph(
         f"Schedule lag P99 {ms(gen.get('lag_p99_ms'))} ms, max {ms(gen.get('lag_max_ms'))} ms; "
-        f"CPU at most {100 * float(gen.get('cpu_max', 0.0)):.0f} % of a core per worker."
+        f"CPU at most {100 * float(gen.get('cpu_max', 0.0)):.0f} % of a core (the busiest worker)."
     )
     yield Figure(
         plots.generator_health(data),

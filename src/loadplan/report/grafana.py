@@ -191,7 +191,7 @@ def _generator_panels(sla: SlaLines) -> list[Builder[dash_m.Panel]]:
             "short",
             [
                 (f"{gen.LAG_P99}{{{GEN}}} * 1000", "schedule lag P99 (ms)"),
-                (f"{gen.CPU}{{{GEN}}} * 100", "CPU per worker (% of a core)"),
+                (f"{gen.CPU}{{{GEN}}} * 100", "CPU, busiest worker (% of a core)"),
                 (f"{gen.OFF_CPU}{{{GEN}}} * 100", "off-CPU {{cause}} (% of a second)"),
             ],
             "Lag above 10 ms or CPU near 100 % means the numbers describe the generator, "

@@ -237,7 +237,7 @@ def generator_health(data: ReportData) -> Plot:
             [100.0 * s.cpu for s in seconds],
             color="#8172b3",
             lw=1.5,
-            label="CPU per worker",
+            label="CPU, busiest worker",
         )
         cpu.axhline(90, color=BOUND_COLOR, ls="--", lw=1, label="bound 90 %")
         cpu.set_ylim(0, 105)

@@ -260,8 +260,9 @@ STAGE_KEYS = (
 def _rebuilt_summary(
     run_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """A killed run's summary from its log: the whole run's totals and, for a run of several
-    stages, each stage label's (without the planned rates, which only the live run knew)."""
+    """A killed run's summary from its log: the whole run's totals and, for a staged plan, each
+    stage label's (without the planned rates, which only the live run knew); the plan's stages
+    that never started are listed as not run."""
     whole = RunTotals()
     stages: dict[str, RunTotals] = {}
     label_at: dict[float, str] = {}
@@ -277,16 +278,22 @@ def _rebuilt_summary(
             whole.add_logged(logged.tag, logged.histogram)
             stages[at].add_logged(logged.tag, logged.histogram)
     summary = whole.summary(meta, complete=False, stop_reason="killed (no summary.json)")
-    if len(stages) > 1:
-        summary["stages"] = {}
+    planned_stages = meta.get("plan", {}).get("stages") or []
+    if len(stages) > 1 or planned_stages:
+        names = {str(s.get("name") or s.get("type", "")): s.get("type") for s in planned_stages}
+        out: dict[str, Any] = {}
         for label, totals in stages.items():
+            name = next((n for n in names if label == n or label.startswith(f"{n}-")), label)
             full = totals.summary(meta, complete=False, stop_reason="")
-            planned: dict[str, Any] = {
-                "start_s": totals.start_s,
-                "end_s": totals.end_s,
-                "rate_from": None,
-                "rate_to": None,
-            }
-            entry: dict[str, Any] = {"stage": label, "ran": True, "planned": planned}
-            summary["stages"][label] = entry | {k: full[k] for k in STAGE_KEYS}
+            planned = {"start_s": totals.start_s, "end_s": totals.end_s, **_unknown_rates()}
+            entry = {"stage": name, "kind": names.get(name), "ran": True, "planned": planned}
+            out[label] = entry | {k: full[k] for k in STAGE_KEYS}
+        for name, kind in names.items():
+            if not any(e["stage"] == name for e in out.values()):
+                out[name] = {"stage": name, "kind": kind, "ran": False, "planned": _unknown_rates()}
+        summary["stages"] = out
     return summary
+
+
+def _unknown_rates() -> dict[str, Any]:
+    return {"rate_from": None, "rate_to": None}

@@ -17,7 +17,7 @@ Names (a registry of its own, so nothing from the process's default registry lea
     loadplan_inflight                          most requests in flight during the last second
     loadplan_backlog                           requests due but not yet sent
     loadplan_schedule_lag_p99_seconds          last second's schedule-lag P99
-    loadplan_generator_cpu_ratio               generator CPU per worker (1.0 = a core)
+    loadplan_generator_cpu_ratio               the busiest worker's CPU (1.0 = a core)
     loadplan_generator_off_cpu_ratio{cause}    share of the last second a worker wanted a CPU and
                                                had none: waited (other processes), stolen (host)
     loadplan_elapsed_seconds                   end of the last merged second
