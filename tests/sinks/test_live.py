@@ -14,9 +14,8 @@ MS = 1_000_000
 
 def one_second(index: int, lag_ms: int = 1) -> tuple:
     rec = Recorder()
-    rec.due(100)
+    rec.dispatched_all([0] * 100, lag_ms * MS)
     for i in range(100):
-        rec.dispatched(0, lag_ms * MS)
         rec.sent_one()
         error = ErrorClass.OK if i < 98 else ErrorClass.HTTP_5XX
         rec.record((), 0, 0, (i + 1) * MS, error, 200 if i < 98 else 503)

@@ -157,21 +157,13 @@ class Recorder:
         self.sent = 0
         """Requests written this interval (the pool bumps it directly: a call per request saved)."""
 
-    def due(self, n: int) -> None:
-        """``n`` requests fell due (the offered load), whether or not they could be sent."""
-        self._due += n
-
-    def dispatched(self, intended_ns: int, now_ns: int) -> None:
-        """The pacer handed a due request to the pool ``now_ns - intended_ns`` late.
-
-        This is the generator's own lateness. Time a request then waits for a free connection
-        is the target's doing and is part of its latency, not of this lag.
-        """
-        self._lag_append((now_ns - intended_ns) // 1000)
-
     def dispatched_all(self, intended_ns: list[int], now_ns: int) -> None:
-        """A batch of requests fell due and went to the pool at ``now_ns``: the pacer's way of
-        saying ``due(len(intended_ns))`` and ``dispatched(t, now_ns)`` for each, in one call."""
+        """A batch of requests fell due (the offered load) and went to the pool at ``now_ns``,
+        each ``now_ns - intended`` late: one call per batch, not per request.
+
+        The lag is the generator's own lateness. Time a request then waits for a free
+        connection is the target's doing and is part of its latency, not of this lag.
+        """
         self._due += len(intended_ns)
         self._lag.extend([(now_ns - t) // 1000 for t in intended_ns])
 
