@@ -7,7 +7,7 @@ the seconds of N workers, or of N machines, combine into the seconds of one run 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,21 +85,17 @@ class IntervalSnapshot:
     cpu_by_worker: tuple[float, ...] = ()
     off_cpu_by_worker: tuple[tuple[float, float], ...] = ()
 
-    @property
-    def cpu_busiest(self) -> float:
-        """The busiest worker's CPU (1.0 = its whole core).
+    def busiest_worker(self) -> tuple[float, tuple[float, float]]:
+        """The busiest worker's CPU (1.0 = its whole core), and the (waited, stolen) seconds of
+        the worker kept off its CPU the longest.
 
         Whether the generator saturated is a question about one worker, not the average: one
         worker at 100 % beside one at 40 % is a saturated generator, not a 70 % one.
         """
-        return max(self.cpu_by_worker, default=self.cpu / max(self.workers, 1))
-
-    @property
-    def off_cpu_worst(self) -> tuple[float, float]:
-        """(waited, stolen) seconds of the worker kept off its CPU the longest."""
-        workers = max(self.workers, 1)
-        fallback = (self.waited / workers, self.stolen / workers)
-        return max(self.off_cpu_by_worker, key=sum, default=fallback)
+        waited_stolen = (self.waited, self.stolen)
+        return _busiest(
+            self.workers, self.cpu, self.cpu_by_worker, self.off_cpu_by_worker, waited_stolen
+        )
 
     @property
     def ok(self) -> int:
@@ -197,12 +193,24 @@ def busiest_worker(row: Mapping[str, Any]) -> tuple[float, tuple[float, float]]:
     """From a snapshots.jsonl row: the busiest worker's CPU, and the (waited, stolen) seconds of
     the worker kept off its CPU the longest. Rows written before per-worker figures were kept
     give the average over workers."""
-    workers = max(int(row.get("workers", 1)), 1)
-    cpus = [float(c) for c in row.get("cpu_by_worker", ())]
-    off = [(float(w) / 1000, float(t) / 1000) for w, t in row.get("off_cpu_ms_by_worker", ())]
-    average = (
-        float(row.get("waited_ms", 0.0)) / 1000 / workers,
-        float(row.get("stolen_ms", 0.0)) / 1000 / workers,
+    return _busiest(
+        int(row.get("workers", 1)),
+        float(row.get("cpu", 0.0)),
+        [float(c) for c in row.get("cpu_by_worker", ())],
+        [(float(w) / 1000, float(t) / 1000) for w, t in row.get("off_cpu_ms_by_worker", ())],
+        (float(row.get("waited_ms", 0.0)) / 1000, float(row.get("stolen_ms", 0.0)) / 1000),
     )
-    cpu = max(cpus, default=float(row.get("cpu", 0.0)) / workers)
-    return cpu, max(off, key=sum, default=average)
+
+
+def _busiest(
+    workers: int,
+    cpu_total: float,
+    cpus: Sequence[float],
+    off_cpu: Sequence[tuple[float, float]],
+    off_cpu_total: tuple[float, float],
+) -> tuple[float, tuple[float, float]]:
+    """The busiest worker's CPU and the worst worker's (waited, stolen); without per-worker
+    figures (snapshots made before they were kept), the totals shared evenly."""
+    n = max(workers, 1)
+    average = (off_cpu_total[0] / n, off_cpu_total[1] / n)
+    return max(cpus, default=cpu_total / n), max(off_cpu, key=sum, default=average)

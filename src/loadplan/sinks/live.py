@@ -83,7 +83,7 @@ class LiveView:
             f"achieved={rate:.0f}/s p50={_ms(now.get('p50'))} p95={_ms(now.get('p95'))} "
             f"p99={_ms(now.get('p99'))} max={_ms(now.get('max'))}ms errors: {err} "
             f"inflight={snap.inflight_max} lag_p99={_ms(lag.get('p99', 0.0))}ms "
-            f"cpu={snap.cpu_busiest:.0%}"
+            f"cpu={snap.busiest_worker()[0]:.0%}"
         )
 
     def render(self) -> Group:
@@ -119,7 +119,7 @@ class LiveView:
         err_text = ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none"
         lag = percentiles_ms(snap.lag)
         lag_p99 = lag.get("p99", 0.0)
-        cpu = snap.cpu_busiest
+        cpu = snap.busiest_worker()[0]
         healthy = lag_p99 <= self.lag_bound_ms and cpu < 0.9
         health = Text.assemble(
             ("generator ", "bold"),

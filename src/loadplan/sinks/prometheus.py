@@ -230,6 +230,7 @@ class PrometheusExporter:
                 tagged[pair] = tagged.get(pair, 0) + hist.get_total_count()
         below = counts_at_or_below(snap.latency, self._bounds_us)
         duration = snap.duration_s
+        cpu, (waited, stolen) = snap.busiest_worker()
         self.state = _State(
             outcomes=outcomes,
             due=old.due + snap.due,
@@ -243,9 +244,9 @@ class PrometheusExporter:
             inflight=snap.inflight_max,
             backlog=snap.backlog,
             lag_p99_s=percentiles_ms(snap.lag, (99,)).get("p99", 0.0) / 1000,
-            cpu=snap.cpu_busiest,
-            waited=snap.off_cpu_worst[0] / duration,
-            stolen=snap.off_cpu_worst[1] / duration,
+            cpu=cpu,
+            waited=waited / duration,
+            stolen=stolen / duration,
             elapsed_s=snap.end_s,
             stage=snap.stage,
         )
