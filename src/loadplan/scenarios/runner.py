@@ -9,7 +9,6 @@ summary. A second Ctrl-C stops at once, and the run log still holds every finish
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -77,12 +76,6 @@ class RunOutcome:
     stop_reason: str
 
 
-def _post(outbox: queue.SimpleQueue[tuple[str, Any] | None], kind: str, payload: Any) -> None:
-    """Queue a message for the worker's sender thread (a named function, unlike a lambda, is
-    what the project's linter accepts for the worker's ``emit``)."""
-    outbox.put((kind, payload))
-
-
 def _worker_main(
     spec: WorkerSpec,
     source: RequestSource,
@@ -123,8 +116,9 @@ def _worker_main(
     sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
     sender.start()
     try:
-        emit = functools.partial(_post, outbox, "snap")
-        uvloop.run(run_worker(spec, source, emit, should_stop, wire=wire))
+        uvloop.run(
+            run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop, wire=wire)
+        )
         outbox.put(("done", None))
     except Exception as exc:
         outbox.put(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
