@@ -23,8 +23,9 @@ Two catches, and what is done about them:
   throwaway thread first, and without it the coordinator never enters ``SCHED_IDLE``.
 - The coordinator's other threads (the scraper, the cache-flush hook, the Prometheus exporter)
   need the GIL, and a ``SCHED_IDLE`` thread preempted while holding it makes them wait for an
-  idle core: a 50 ms ticker ran 1.35 s late beside a busy worker (30 ms at nice +10). So a run
-  with such services stays at nice +10.
+  idle core: a 50 ms ticker ran 1.36 s late beside a busy worker (31-34 ms at nice +10;
+  ``taskset -c 0 python bench/coordinator_gil.py``). So a run with such services stays at
+  nice +10.
 """
 
 from __future__ import annotations
