@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest clean
 
-$(STAMP): pyproject.toml
+# The engine's per-request modules are compiled at install (setup.py): editing them reinstalls.
+$(STAMP): pyproject.toml setup.py $(wildcard src/loadplan/engine/*.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -31,3 +32,4 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	find src -name '*.so' -delete

@@ -7,9 +7,10 @@ core 0:
 
 Prints, for a closed loop of 50 connections, requests per second and user / system CPU
 microseconds per request for (1) a bare uvloop + httptools loop that sends the next request
-on each answer (the floor a Python generator can reach), and (2) loadplan's worker. The
-difference is what loadplan's own Python costs per request. Load goes to 127.0.0.1 only and
-stops after --seconds.
+on each answer (the floor a Python generator can reach), (2) loadplan's worker with its hot
+path compiled (as installed) and (3) the same worker interpreted (``LOADPLAN_INTERPRETED=1``),
+each in its own process, one after the other. The difference is what loadplan's own code costs
+per request. Load goes to 127.0.0.1 only and stops after --seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 import httptools
 import uvloop
 
+from loadplan.engine.build import INTERPRETED_ENV, engine_build
 from loadplan.engine.client import ClientSettings, Target
 from loadplan.engine.request import FixedSource, Request
 from loadplan.engine.worker import LoopMode, WorkerSpec, run_worker
@@ -89,7 +92,7 @@ def measure(name: str, run: object, seconds: float) -> None:
     user = (after.user - before.user) / max(done, 1) * 1e6
     system = (after.system - before.system) / max(done, 1) * 1e6
     print(
-        f"{name:<18} {done / seconds:>9,.0f} req/s   user {user:5.1f} µs   system {system:5.1f} "
+        f"{name:<22} {done / seconds:>9,.0f} req/s   user {user:5.1f} µs   system {system:5.1f} "
         f"µs   total {user + system:5.1f} µs per request   ({wall:.1f} s wall)"
     )
 
@@ -98,15 +101,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:18099")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--worker-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     parts = urlsplit(args.url)
     if parts.hostname not in ("127.0.0.1", "localhost"):
         sys.exit("engine_cost: load goes to 127.0.0.1 or localhost only")
     host, port = parts.hostname, parts.port or 80
+    if args.worker_only:
+        name = f"loadplan {engine_build().label}"
+        measure(name, lambda: loadplan_worker(args.url, args.seconds), args.seconds)
+        return
     measure(
         "bare uvloop loop", lambda: uvloop.run(bare_loop(host, port, args.seconds)), args.seconds
     )
-    measure("loadplan worker", lambda: loadplan_worker(args.url, args.seconds), args.seconds)
+    # Each engine in a process of its own: a module is compiled or not for a whole process.
+    for interpreted in ("", "1"):
+        env = {**os.environ, INTERPRETED_ENV: interpreted}
+        command = [sys.executable, __file__, "--worker-only", "--url", args.url]
+        subprocess.run([*command, "--seconds", str(args.seconds)], env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,7 @@ def loadplan(seconds: int, tmp: Path, rate: float | None = None, workload: bool 
     whole = [r for r in rows if r["end_s"] - r["start_s"] >= 0.999]
     on_time = [r for r in whole if r["lag_ms"].get("p99", 0.0) < 2.0]
     summary["seconds_on_time"] = f"{len(on_time)}/{len(whole)}"
+    summary["engine"] = json.loads((out / "meta.json").read_text()).get("engine", "?")
     return summary
 
 
@@ -190,8 +191,11 @@ def main() -> None:
             # wrk and loadplan in turn, several times: this VM's speed moves by a third within
             # a minute, and the ratio of neighbouring runs is steadier than either figure.
             pairs = []
+            engines = set()
             for _ in range(args.closed_runs):
-                pairs.append((wrk_closed(s), loadplan(s, tmp)["rate"]["achieved"]))
+                run = loadplan(s, tmp)
+                engines.add(run["engine"])
+                pairs.append((wrk_closed(s), run["rate"]["achieved"]))
             closed = {
                 "wrk": statistics.median(w for w, _ in pairs),
                 "hey": hey(s),
@@ -203,6 +207,7 @@ def main() -> None:
             for rate in args.open_rates:
                 realistic = loadplan(s, tmp, rate, workload=True)
                 fixed = loadplan(s, tmp, rate)
+                engines |= {realistic["engine"], fixed["engine"]}
                 k6_rps = k6(s, tmp, rate) if rate <= 20000 else None
                 open_rows.append((rate, realistic, fixed, hey(s, rate), k6_rps))
         finally:
@@ -211,7 +216,8 @@ def main() -> None:
     cpu = os.cpu_count()
     print("# Generator benchmark\n")
     print(f"Command: `python bench/generator_benchmark.py --seconds {args.seconds}` "
-          f"(generators on core 0, nginx 1 worker on core 1, {cpu} cores).\n")  # fmt: skip
+          f"(generators on core 0, nginx 1 worker on core 1, {cpu} cores; loadplan's engine "
+          f"{', '.join(sorted(engines))}).\n")  # fmt: skip
     print("## Closed loop, 50 connections (requests/s)\n")
     print(f"wrk and loadplan: the median of {len(pairs)} runs each, in turn; the others once.\n")
     print("| tool | req/s | loadplan / tool |\n|---|---:|---:|")

@@ -14,7 +14,8 @@ import pytest
 import uvloop
 
 from loadplan.engine.client import ClientSettings, Pool, Target, encode_all, encode_request
-from loadplan.engine.recorder import RawInterval, Recorder
+from loadplan.engine.interval import RawInterval
+from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass, FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.results.snapshot import IntervalSnapshot

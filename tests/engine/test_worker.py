@@ -8,7 +8,7 @@ import time
 import uvloop
 
 from loadplan.engine.client import ClientSettings, Target
-from loadplan.engine.recorder import RawInterval
+from loadplan.engine.interval import RawInterval
 from loadplan.engine.request import FixedSource, Request
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.schedule.stages import RateProfile

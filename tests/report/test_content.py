@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadplan.report.content import _verdict
+from loadplan.report.content import _tool_text, _verdict
 from loadplan.report.document import Alert
 from loadplan.verdict import VerdictRow, decide
 
@@ -25,5 +25,12 @@ def test_pass_counts_judged_objectives_and_names_the_reported_rows() -> None:
         ]
     )
     assert alerts(_verdict(verdict)) == [
-        "PASS: all 1 objectives held. 1 more row is reported, not judged."
+        "PASS: the objective held. 1 more row is reported, not judged."
     ]
+
+
+def test_the_head_says_which_loadplan_and_engine_measured() -> None:
+    meta = {"loadplan": "0.1.0", "engine": "interpreted"}
+    assert _tool_text(meta) == " · loadplan 0.1.0 (interpreted engine)"
+    assert _tool_text({"loadplan": "0.1.0"}) == " · loadplan 0.1.0"  # runs before the field
+    assert _tool_text({}) == ""

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from loadplan.engine.build import engine_build
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource
@@ -35,6 +36,7 @@ def run_meta(plan: Plan, plan_path: Path | None, command: str | None = None) -> 
 
     return {
         "loadplan": __version__,
+        "engine": engine_build().label,
         "command": command,
         "plan_file": str(plan_path) if plan_path else None,
         "plan": plan.model_dump(mode="json"),
@@ -173,7 +175,8 @@ def run_plan(
 
     base_dir = plan_path.parent if plan_path else Path.cwd()
     sampler = build_sampler(plan.workload, base_dir, plan=source)
-    for warning in sampler.warnings:
+    stale = engine_build().warning()
+    for warning in (*sampler.warnings, *([stale] if stale else [])):
         console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
     offsets = sampler.offsets
     offsets_s = tuple(offsets.tolist()) if offsets is not None else None

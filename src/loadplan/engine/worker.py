@@ -18,8 +18,9 @@ import numpy as np
 from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import ClientSettings, Pool, Target, WireBytes
 from loadplan.engine.closed_loop import run_closed_loop
+from loadplan.engine.interval import RawInterval
 from loadplan.engine.open_loop import run_open_loop
-from loadplan.engine.recorder import RawInterval, Recorder
+from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass, RequestSource
 from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter
 from loadplan.schedule.arrivals import Arrivals

@@ -66,6 +66,14 @@ def build(data: ReportData) -> list[Block]:
     ]
 
 
+def _tool_text(meta: Mapping[str, Any]) -> str:
+    """Which loadplan measured, and whether its engine ran compiled (older runs do not say)."""
+    version, engine = meta.get("loadplan"), meta.get("engine")
+    if not version:
+        return ""
+    return f" · loadplan {version}" + (f" ({engine} engine)" if engine else "")
+
+
 def _head(data: ReportData) -> Iterator[Block]:
     meta, summary = data.meta, data.summary
     yield Heading("Load test results", 1)
@@ -84,7 +92,7 @@ def _head(data: ReportData) -> Iterator[Block]:
     yield Paragraph(
         f"Target `{summary.get('target', meta.get('target', '?'))}` · "
         f"{summary.get('mode', '?')} loop · {summary.get('duration_s', 0):.0f} s · "
-        f"workers {summary.get('workers', 1)} · started {when}"
+        f"workers {summary.get('workers', 1)} · started {when}{_tool_text(meta)}"
     )
     if not data.complete:
         yield Alert(
@@ -153,11 +161,12 @@ def _verdict(verdict: Verdict | None) -> Iterator[Block]:
     judged = verdict.judged
     if verdict.passed is not None:
         failed = sum(1 for r in judged if r.passed is False)
-        text = (
-            f"PASS: all {len(judged)} objectives held."
-            if verdict.passed
-            else f"FAIL: {failed} of {len(judged)} objectives did not hold."
-        )
+        if not verdict.passed:
+            text = f"FAIL: {failed} of {len(judged)} objectives did not hold."
+        elif len(judged) == 1:
+            text = "PASS: the objective held."
+        else:
+            text = f"PASS: all {len(judged)} objectives held."
         reported = len(verdict.rows) - len(judged)
         if reported:
             rows = "row is" if reported == 1 else "rows are"

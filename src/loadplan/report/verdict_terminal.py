@@ -80,7 +80,8 @@ def render_verdict(verdict: dict[str, Any] | None, console: Console) -> None:
         console.print(f"[bold yellow]VERDICT: INCONCLUSIVE[/] (exit 3): {why}", soft_wrap=True)
     elif verdict["pass"]:
         judged = sum(1 for r in verdict["rows"] if r["pass"] is not None)
-        console.print(f"[bold green]VERDICT: PASS[/] (exit 0): {judged} objectives held")
+        held = "1 objective held" if judged == 1 else f"{judged} objectives held"
+        console.print(f"[bold green]VERDICT: PASS[/] (exit 0): {held}")
     else:
         names = ", ".join(f"{r['stage']} {r['objective']}" for r in failed[:4])
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
