@@ -169,12 +169,12 @@ def main() -> None:
         "--open-rates",
         type=float,
         nargs="+",
-        default=[5000, 10000, 15000, 20000, 25000, 30000, 40000],
+        default=[5000, 10000, 15000, 20000, 25000, 27500, 30000, 35000, 40000],
     )
     parser.add_argument(
         "--closed-runs",
         type=int,
-        default=3,
+        default=5,
         help="wrk and loadplan closed-loop runs, taken in turn (the machine's speed drifts)",
     )
     args = parser.parse_args()

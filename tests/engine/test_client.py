@@ -183,7 +183,8 @@ def test_warm_up_stops_at_the_start_time_when_connecting_is_slow() -> None:
 
 def test_a_pool_sends_the_bytes_encoded_before_the_run() -> None:
     # The runner encodes a source's popular requests once, before the workers fork
-    # (encode_all); the pool must send those bytes rather than encode the requests again.
+    # (encode_all, into Request.encoded); the pool must send those bytes rather than encode
+    # the requests again.
     request = Request(target="/popular")
     heads: list[bytes] = []
 
@@ -204,12 +205,15 @@ def test_a_pool_sends_the_bytes_encoded_before_the_run() -> None:
         server = await loop.create_server(Recording, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         target = Target.parse(f"http://127.0.0.1:{port}")
-        wire = encode_all(target, [request])
-        assert wire[id(request)][1] == encode_request(target, request)
+        assert encode_all(target, [request]) == 1
+        assert request.encoded == (target, encode_request(target, request))
+        assert request == Request(target="/popular")  # a cache, not part of the value
+        # Mark the bytes so the server can tell them from a fresh encoding.
         marked = Request(target="/popular", headers=(("X-Encoded", "before"),))
-        wire[id(request)] = (request, encode_request(target, marked))
+        object.__setattr__(request, "encoded", (target, encode_request(target, marked)))
         spec = WorkerSpec(
-            target=target,
+            # An equal Target parsed again, as a worker without the runner's object would have.
+            target=Target.parse(f"http://127.0.0.1:{port}"),
             client=ClientSettings(connections=4),
             profile=RateProfile.constant(50, 0.5),
             start_ns=time.monotonic_ns() + 50_000_000,
@@ -217,7 +221,7 @@ def test_a_pool_sends_the_bytes_encoded_before_the_run() -> None:
         )
         raws: list[RawInterval] = []
         async with server:
-            await run_worker(spec, FixedSource(request), raws.append, lambda: False, wire=wire)
+            await run_worker(spec, FixedSource(request), raws.append, lambda: False)
         return raws
 
     raws = uvloop.run(main())

@@ -12,7 +12,6 @@ this path raises. Foreign exceptions seen at connect time are translated in ``_c
 from __future__ import annotations
 
 import asyncio
-import itertools
 import ssl
 import time
 from collections import deque
@@ -235,26 +234,26 @@ class CapturingConnection(Connection):
             self.captured = value
 
 
-_WIRE_CACHE_LIMIT = 100_000
+def encode_all(target: Target, requests: Iterable[Request]) -> int:
+    """Encode ``requests`` (a source's popular ones) for ``target`` now, into each request's
+    ``encoded``; returns how many.
 
-WireBytes = dict[int, tuple[Request, bytes]]
-"""Requests' bytes on the wire, keyed by ``id(request)``; the value keeps the request alive, so
-its id cannot be reused while the entry exists."""
-
-
-def encode_all(target: Target, requests: Iterable[Request]) -> WireBytes:
-    """The bytes of ``requests`` (a source's popular ones) for a pool to start with.
-
-    Built once before the workers fork, they are shared instead of encoded again in each worker
-    as each request first comes up: at 20,000 req/s with the built-in workload that was some
-    8,000 encodings (2-3 µs each) in the first second alone, on top of its other first-time
-    costs.
+    Done once before the workers fork, they inherit the bytes instead of encoding them again in
+    each worker as each request first comes up: at 20,000 req/s with the built-in workload that
+    was some 8,000 encodings (2-3 µs each) in the first second alone, on top of its other
+    first-time costs.
     """
-    out: WireBytes = {}
     host = target.host_header
-    for request in itertools.islice(requests, _WIRE_CACHE_LIMIT):
-        out[id(request)] = (request, encode_request(target, request, host))
-    return out
+    count = 0
+    for request in requests:
+        _remember(request, target, encode_request(target, request, host))
+        count += 1
+    return count
+
+
+def _remember(request: Request, target: Target, wire: bytes) -> None:
+    # ``encoded`` is a cache on a frozen value: set the way the dataclass's own __init__ does.
+    object.__setattr__(request, "encoded", (target, wire))
 
 
 class Pool:
@@ -274,9 +273,7 @@ class Pool:
         settings: ClientSettings,
         recorder: Recorder,
         loop: asyncio.AbstractEventLoop,
-        wire: WireBytes | None = None,
     ) -> None:
-        """``wire``: bytes already encoded (``encode_all``); the pool adds to it."""
         self.target = target
         self.settings = settings
         self.recorder = recorder
@@ -292,9 +289,6 @@ class Pool:
         self.opening = 0
         self.inflight_max = 0
         self.on_finished: Callable[[], None] | None = None
-        # Request -> wire bytes, keyed by identity: a Request's own hash is a Python-level
-        # function over all its fields, several times dearer than the lookup.
-        self._wire: WireBytes = wire if wire is not None else {}
         self._ssl: ssl.SSLContext | None = None
         if target.scheme == "https":
             ctx = ssl.create_default_context()
@@ -344,13 +338,11 @@ class Pool:
             self._open()
 
     def _send(self, conn: Connection, intended_ns: int, request: Request) -> None:
-        wire = self._wire.get(id(request))
-        if wire is None or wire[0] is not request:
-            wire = (request, encode_request(self.target, request, self.host_header))
-            # Full: the requests that repeat (a workload's popular ones, built before the run)
-            # are in already; the rest are encoded each time rather than evicting them.
-            if len(self._wire) < _WIRE_CACHE_LIMIT:
-                self._wire[id(request)] = wire
+        encoded = request.encoded
+        if encoded is not None and encoded[0] is self.target:
+            wire = encoded[1]
+        else:
+            wire = self._encode(request, encoded)
         conn.request = request
         conn.intended_ns = intended_ns
         conn.bytes_in = 0
@@ -358,11 +350,20 @@ class Pool:
         if conn.captured:
             conn.captured = b""
         conn.sent_ns = conn.last_rx_ns = _now()
-        conn.transport.write(wire[1])  # type: ignore[union-attr]  # set once connected
+        conn.transport.write(wire)  # type: ignore[union-attr]  # set once connected
         self.recorder.sent += 1
         inflight = self.inflight = self.inflight + 1
         if inflight > self.inflight_max:
             self.inflight_max = inflight
+
+    def _encode(self, request: Request, encoded: tuple[object, bytes] | None) -> bytes:
+        """The request's bytes for this pool's target, remembered on the request."""
+        if encoded is not None and encoded[0] == self.target:
+            wire = encoded[1]  # encoded before the fork, for an equal Target object
+        else:
+            wire = encode_request(self.target, request, self.host_header)
+        _remember(request, self.target, wire)
+        return wire
 
     def response_complete(self, conn: Connection, status: int) -> None:
         """A whole answer arrived on ``conn``: count it and put the connection back to work."""

@@ -54,6 +54,11 @@ class Request:
         headers: extra headers; Host, Content-Length and Connection are added by the client.
         body: request body, empty for none.
         tags: (name, value) pairs the results are split by, e.g. ``(("lang", "ja"),)``.
+        encoded: (target, bytes on the wire) once the client has encoded it for that target: a
+            cache the client fills, not part of the value (not compared, hashed or shown).
+            Carried by the request because a request the workload reuses is the one that
+            repeats: a lookup elsewhere, in a table of 65,536, missed the CPU's caches (3 % of a
+            worker at 25,000 req/s, perf), while the request itself is at hand.
     """
 
     method: str = "GET"
@@ -61,6 +66,9 @@ class Request:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     tags: Tags = field(default=())
+    encoded: tuple[object, bytes] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loadplan.clock import Clock, MonotonicClock
-from loadplan.engine.client import ClientSettings, Pool, Target, WireBytes
+from loadplan.engine.client import ClientSettings, Pool, Target
 from loadplan.engine.closed_loop import run_closed_loop
 from loadplan.engine.interval import RawInterval
 from loadplan.engine.open_loop import run_open_loop
@@ -81,7 +81,6 @@ async def run_worker(
     emit: Callable[[RawInterval], None],
     should_stop: Callable[[], bool],
     clock: Clock | None = None,
-    wire: WireBytes | None = None,
 ) -> None:
     """Run one worker to the end of its schedule, or until ``should_stop()`` turns true.
 
@@ -91,7 +90,7 @@ async def run_worker(
     clock = clock or MonotonicClock()
     loop = asyncio.get_running_loop()
     recorder = Recorder()
-    pool = Pool(spec.target, spec.client, recorder, loop, wire)
+    pool = Pool(spec.target, spec.client, recorder, loop)
     stop = asyncio.Event()
     cpu = CpuMeter()
     off_cpu = OffCpuMeter()

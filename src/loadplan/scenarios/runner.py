@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from loadplan.engine.client import Target, WireBytes, encode_all
+from loadplan.engine.client import Target, encode_all
 from loadplan.engine.request import RequestSource
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError
@@ -79,7 +79,6 @@ class RunOutcome:
 def _worker_main(
     spec: WorkerSpec,
     source: RequestSource,
-    wire: WireBytes,
     conn: multiprocessing.connection.Connection,
     stop: MpEvent,
 ) -> None:
@@ -116,9 +115,7 @@ def _worker_main(
     sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
     sender.start()
     try:
-        uvloop.run(
-            run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop, wire=wire)
-        )
+        uvloop.run(run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop))
         outbox.put(("done", None))
     except Exception as exc:
         outbox.put(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
@@ -177,19 +174,19 @@ def execute(
 
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.
-    wire = encode_all(target, source.warm())
+    encode_all(target, source.warm())
     log = RunLogWriter(run_dir, meta)
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide).
     start_ns = time.monotonic_ns() + 300_000_000 + 20_000_000 * plan.load.workers
-    specs = worker_specs(plan, start_ns, offsets_s)
+    specs = worker_specs(plan, start_ns, offsets_s, target)
     pipes, procs = [], []
     for spec in specs:
         parent_end, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_worker_main,
-            args=(spec, source, wire, child_end, stop),
+            args=(spec, source, child_end, stop),
             name=f"loadplan-worker-{spec.worker}",
             daemon=True,
         )

@@ -39,12 +39,20 @@ def check_reachable(target: Target, timeout_s: float) -> None:
 
 
 def worker_specs(
-    plan: Plan, start_ns: int, offsets_s: tuple[float, ...] | None = None
+    plan: Plan,
+    start_ns: int,
+    offsets_s: tuple[float, ...] | None = None,
+    target: Target | None = None,
 ) -> list[WorkerSpec]:
-    """One spec per worker; ``offsets_s`` (timing replay) replaces the profile's due times."""
+    """One spec per worker; ``offsets_s`` (timing replay) replaces the profile's due times.
+
+    ``target``: the plan's target as already parsed: the requests encoded for it before the
+    fork are recognised by the workers' pools by identity, the cheapest check there is.
+    """
     load, client = plan.load, plan.client
     n = load.workers
-    target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
+    if target is None:
+        target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     per_worker_conns = max(1, -(-client.connections // n))
     settings = ClientSettings(
         connections=per_worker_conns,

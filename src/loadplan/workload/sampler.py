@@ -16,6 +16,7 @@ built in the first few thousand requests and almost every later request is a dic
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -71,7 +72,11 @@ class RequestSampler:
         else:
             self._keep = np.ones(len(catalog.probs), dtype=bool)
         self._blocks: dict[int, npt.NDArray[np.int64]] = {}
-        self._requests: dict[int, Request] = {}
+        # Built Requests by item, and which are built: arrays, so a batch gathers its requests
+        # in one C call. A dict lookup per request, in a dict of 65,536 integers, missed the
+        # CPU's caches: 3 % of a worker at 25,000 req/s (perf), more than the rest of the draw.
+        self._kept: npt.NDArray[np.object_] = np.full(len(catalog.probs), None, dtype=object)
+        self._built = np.zeros(len(catalog.probs), dtype=bool)
         self.warnings: tuple[str, ...] = tuple(warnings)
         """Problems found while loading that did not stop it (e.g. skipped log lines)."""
 
@@ -136,13 +141,14 @@ class RequestSampler:
 
     def item_request(self, item: int) -> Request:
         """The request for catalog item ``item`` (built once, then shared)."""
-        request = self._requests.get(item)
-        if request is None:
-            method, target, headers, body = self._template.render(self._catalog.rows.row(item))
-            tags: Tags = self._tags[self._tag_code[item]]
-            request = Request(method=method, target=target, headers=headers, body=body, tags=tags)
-            if self._keep[item]:
-                self._requests[item] = request
+        if self._built[item]:
+            return cast(Request, self._kept[item])
+        method, target, headers, body = self._template.render(self._catalog.rows.row(item))
+        tags: Tags = self._tags[self._tag_code[item]]
+        request = Request(method=method, target=target, headers=headers, body=body, tags=tags)
+        if self._keep[item]:
+            self._kept[item] = request
+            self._built[item] = True
         return request
 
     def warm(self, items: int = _WARM_REQUESTS) -> list[Request]:
@@ -169,11 +175,11 @@ class RequestSampler:
         if first >= stop:
             return []
         items = self.indices(first, stop)[::workers]
-        kept = self._requests.get
-        out = []
-        for item in items.tolist():
-            request = kept(item)
-            out.append(request if request is not None else self.item_request(item))
+        out: list[Request] = self._kept[items].tolist()
+        missing = np.flatnonzero(~self._built[items])
+        if len(missing):
+            for at, item in zip(missing.tolist(), items[missing].tolist(), strict=True):
+                out[at] = self.item_request(item)
         return out
 
     def describe(
