@@ -2,9 +2,10 @@
 
 The per-request path (pool and connections, recorder, pacer, closed-loop users) is compiled
 with mypyc at install time (``setup.py`` reads ``HOT_PATH`` from here): the same typed source,
-turned into C calls and struct fields instead of dictionary lookups. Measured closed loop, 50
-connections, one core (``bench/engine_cost.py``): 4.8-5.5 µs of user CPU per request compiled
-against 6.3-10.0 µs interpreted. Where no C compiler is at hand the install falls back to the
+turned into C calls and struct fields instead of dictionary lookups. Measured on one core:
+loadplan's own code 1.8-3.0 µs of CPU per request compiled against 2.5-3.4 µs interpreted
+(``bench/hot_path_cost.py``, no sockets); with the realistic workload at 25,000 req/s, 74-82 %
+of a core against 86-93 %. Where no C compiler is at hand the install falls back to the
 plain modules, which behave the same, only slower; runs record which they used (``meta.json``),
 because a benchmark of the interpreted engine is not a benchmark of the engine.
 
