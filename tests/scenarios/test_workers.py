@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loadplan.engine.client import Target
 from loadplan.plan.load import load_plan
 from loadplan.scenarios.workers import warm_connections, worker_specs
 from loadplan.schedule.stages import RateProfile
@@ -34,3 +35,7 @@ def test_open_loop_worker_specs_open_connections_for_their_share_of_the_peak() -
     )
     specs = worker_specs(plan, start_ns=0)
     assert [s.warm_connections for s in specs] == [16 + 250, 16 + 250]
+    # The runner's parsed target is the workers' own: requests encoded for it before the fork
+    # are recognised by identity (Pool._send), not re-checked field by field.
+    target = Target.parse("http://127.0.0.1:9")
+    assert all(s.target is target for s in worker_specs(plan, 0, target=target))

@@ -31,12 +31,15 @@ def command_line() -> str:
     return shlex.join(["loadplan", *sys.argv[1:]])
 
 
-def run_meta(plan: Plan, plan_path: Path | None, command: str | None = None) -> dict[str, Any]:
+def run_meta(
+    plan: Plan, plan_path: Path | None, command: str | None = None, engine: str = "?"
+) -> dict[str, Any]:
+    """``engine``: the ``EngineBuild.label`` of the engine that runs the plan."""
     from loadplan import __version__
 
     return {
         "loadplan": __version__,
-        "engine": engine_build().label,
+        "engine": engine,
         "command": command,
         "plan_file": str(plan_path) if plan_path else None,
         "plan": plan.model_dump(mode="json"),
@@ -175,7 +178,8 @@ def run_plan(
 
     base_dir = plan_path.parent if plan_path else Path.cwd()
     sampler = build_sampler(plan.workload, base_dir, plan=source)
-    stale = engine_build().warning()
+    build = engine_build()
+    stale = build.warning()
     for warning in (*sampler.warnings, *([stale] if stale else [])):
         console.print(f"loadplan: warning: {warning}", highlight=False, soft_wrap=True)
     offsets = sampler.offsets
@@ -184,7 +188,7 @@ def run_plan(
     planned_s = offsets_s[-1] if offsets_s else scenario.duration_s
 
     run_dir = Path(plan.output.dir) if plan.output.dir else default_run_dir()
-    meta = run_meta(plan, plan_path, command)
+    meta = run_meta(plan, plan_path, command, build.label)
     staged = len(scenario.stages) > 1 or bool(plan.stages)
     count = len(scenario.stages)
     what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
