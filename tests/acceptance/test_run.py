@@ -182,6 +182,9 @@ def test_two_workers_merge_exactly(stub_server: Callable[..., StubServer], tmp_p
     assert summary["requests"]["due"] == 1200 == server.requests_seen()
     assert decode(summary["histograms"]["latency"]).get_total_count() == 1200
     assert sum(r["completed"] for r in rows) == 1200
+    # The generator's memory, each second: two workers and the coordinator, each a Python
+    # process with loadplan imported (tens of MB each), summed.
+    assert min(r["rss_mb"] for r in rows) > 3 * 20
 
 
 def test_unreachable_target_fails_fast(free_port: int, tmp_path: Path) -> None:

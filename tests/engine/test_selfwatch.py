@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter, assess
+from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter, assess, resident_bytes
 from loadplan.results.histogram import new_histogram, record_many
 
 
@@ -73,3 +73,13 @@ def test_off_cpu_meter_sees_time_queued_behind_another_process() -> None:
         os.sched_setaffinity(0, before)
     assert waited > 0.05
     assert stolen >= 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_resident_bytes_grows_with_memory_held() -> None:
+    before = resident_bytes()
+    held = bytearray(64 * 2**20)  # zero-filled: every page touched
+    after = resident_bytes()
+    assert before > 0
+    assert after - before >= 60 * 2**20
+    del held

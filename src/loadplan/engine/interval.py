@@ -43,6 +43,7 @@ class RawInterval:
     cpu: float = 0.0
     waited: float = 0.0
     stolen: float = 0.0
+    rss: int = 0
 
     def to_snapshot(self, pause: Callable[[], object] = lambda: None) -> IntervalSnapshot:
         """Fill the interval's histograms (one vectorized pass per array).
@@ -81,6 +82,7 @@ class RawInterval:
             cpu=self.cpu,
             waited=self.waited,
             stolen=self.stolen,
+            rss=self.rss,
             clamped=clamped,
             cpu_by_worker=(self.cpu,),
             off_cpu_by_worker=((self.waited, self.stolen),),

@@ -165,6 +165,7 @@ class Recorder:
         backlog: int = 0,
         cpu: float = 0.0,
         off_cpu: tuple[float, float] = (0.0, 0.0),
+        rss: int = 0,
     ) -> RawInterval:
         """Close the interval and start an empty one (cheap: the arrays are handed over)."""
         errors = {e.value: n for e, n in self._errors.items()}
@@ -193,6 +194,7 @@ class Recorder:
             cpu=cpu,
             waited=off_cpu[0],
             stolen=off_cpu[1],
+            rss=rss,
         )
         self._reset()
         return raw

@@ -22,7 +22,7 @@ from loadplan.engine.interval import RawInterval
 from loadplan.engine.open_loop import run_open_loop
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass, RequestSource
-from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter
+from loadplan.engine.selfwatch import CpuMeter, OffCpuMeter, resident_bytes
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.schedule import OffsetSchedule, Schedule
 from loadplan.schedule.stages import RateProfile
@@ -112,6 +112,7 @@ async def run_worker(
             backlog=pool.backlog,
             cpu=cpu.read(),
             off_cpu=off_cpu.read(),
+            rss=resident_bytes(),
         )
         emit(raw)
 

@@ -54,6 +54,8 @@ class IntervalSnapshot:
         cpu: the generator processes' CPU use over the interval, 1.0 = one full core.
         waited: seconds the workers were runnable but queued behind other processes.
         stolen: seconds the hypervisor took the workers' CPUs (coarse: clock ticks).
+        rss: the generator's resident memory at the interval's end, bytes: its workers' and,
+            once the coordinator has merged the second, the coordinator's own.
         clamped: values outside the histogram range, clamped into it.
         workers: how many workers contributed.
         cpu_by_worker: each worker's ``cpu``, in merge order.
@@ -80,6 +82,7 @@ class IntervalSnapshot:
     cpu: float = 0.0
     waited: float = 0.0
     stolen: float = 0.0
+    rss: int = 0
     clamped: int = 0
     workers: int = 1
     cpu_by_worker: tuple[float, ...] = ()
@@ -135,6 +138,7 @@ class IntervalSnapshot:
             "cpu": round(self.cpu, 4),
             "waited_ms": round(self.waited * 1000, 3),
             "stolen_ms": round(self.stolen * 1000, 3),
+            "rss_mb": round(self.rss / 2**20, 3),
             "clamped": self.clamped,
             "workers": self.workers,
             "cpu_by_worker": [round(c, 4) for c in self.cpu_by_worker],
@@ -182,6 +186,7 @@ def merge_snapshots(snaps: Iterable[IntervalSnapshot]) -> IntervalSnapshot:
         cpu=sum(s.cpu for s in items),
         waited=sum(s.waited for s in items),
         stolen=sum(s.stolen for s in items),
+        rss=sum(s.rss for s in items),
         clamped=sum(s.clamped for s in items),
         workers=sum(s.workers for s in items),
         cpu_by_worker=tuple(c for s in items for c in s.cpu_by_worker),

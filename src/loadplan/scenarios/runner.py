@@ -9,6 +9,7 @@ summary. A second Ctrl-C stops at once, and the run log still holds every finish
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 
 from loadplan.engine.client import Target, encode_all
 from loadplan.engine.request import RequestSource
+from loadplan.engine.selfwatch import resident_bytes
 from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError
 from loadplan.plan.model import Plan
@@ -219,7 +221,8 @@ def execute(
 
     def publish(snaps: list[IntervalSnapshot]) -> None:
         nonlocal stopped_by
-        for snap in snaps:
+        for merged in snaps:
+            snap = dataclasses.replace(merged, rss=merged.rss + resident_bytes())
             log.append(snap, pause)
             totals.add(snap, pause)
             for sink in sinks:
