@@ -6,6 +6,7 @@ The public API is what ``__all__`` lists; every other module is private by conve
 
 from __future__ import annotations
 
+from loadplan.analysis.slo import judge
 from loadplan.clock import Clock, FakeClock, MonotonicClock
 from loadplan.engine.request import ErrorClass, Outcome, Request
 from loadplan.errors import (
@@ -23,7 +24,6 @@ from loadplan.scenarios.runner import RunOutcome, execute
 from loadplan.scenarios.session import SessionOutcome, run_session
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.stages import RateProfile, Segment
-from loadplan.slo import judge
 from loadplan.verdict import Verdict, VerdictRow
 from loadplan.workload.spec import WorkloadSpec, build_sampler
 

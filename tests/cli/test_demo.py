@@ -9,7 +9,7 @@ import pytest
 from loadplan.cli.demo import DEMO_RATE, demo_overrides, demo_plan, scaling_note
 from loadplan.cli.suite import describe_stage
 from loadplan.plan.load import load_plan
-from loadplan.scenarios.scenario import Scenario
+from loadplan.plan.scenario import Scenario
 from loadplan.scenarios.suite import with_suite_stages
 
 REPO = Path(__file__).resolve().parents[2]

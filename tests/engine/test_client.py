@@ -43,7 +43,7 @@ def run_briefly(
     )
     raws: list[RawInterval] = []
     uvloop.run(run_worker(spec, FixedSource(Request(target="/x")), raws.append, lambda: False))
-    return [raw.to_snapshot() for raw in raws]
+    return [IntervalSnapshot.from_raw(raw) for raw in raws]
 
 
 def errors_of(snaps: list[IntervalSnapshot]) -> Counter[str]:

@@ -4,7 +4,7 @@ import pickle
 
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass
-from loadplan.results.snapshot import merge_snapshots
+from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
 
 MS = 1_000_000
 
@@ -16,7 +16,7 @@ def test_latency_from_intended_service_from_sent() -> None:
     rec.record(
         (), intended_ns=0, sent_ns=300 * MS, done_ns=310 * MS, error=ErrorClass.OK, status=200
     )
-    snap = rec.cut(0, 0.0, 1.0).to_snapshot()
+    snap = IntervalSnapshot.from_raw(rec.cut(0, 0.0, 1.0))
     assert snap.latency.get_max_value() // 1000 == 310
     assert snap.service.get_max_value() // 1000 == 10
     assert snap.lag.get_max_value() // 1000 == 2
@@ -29,13 +29,13 @@ def test_tags_errors_and_reset_between_intervals() -> None:
     rec.record(ja, 0, 0, 5 * MS, ErrorClass.OK, 200, 100)
     rec.record(ja, 0, 0, 7 * MS, ErrorClass.HTTP_5XX, 503, 10)
     rec.record(ja, 0, 0, 1 * MS, ErrorClass.CONNECT_REFUSED)
-    snap = rec.cut(0, 0.0, 1.0).to_snapshot()
+    snap = IntervalSnapshot.from_raw(rec.cut(0, 0.0, 1.0))
     assert snap.errors == {"ok": 1, "http_5xx": 1, "connect_refused": 1}
     assert snap.statuses == {200: 1, 503: 1}
     assert snap.bytes_in == 110
     assert snap.tags["lang=ja"].get_total_count() == 2  # the refusal has no latency
     assert snap.tag_errors == {"lang=ja": 2}
-    empty = rec.cut(1, 1.0, 2.0).to_snapshot()
+    empty = IntervalSnapshot.from_raw(rec.cut(1, 1.0, 2.0))
     assert empty.completed == 0
     assert empty.latency.get_total_count() == 0
 
@@ -47,7 +47,7 @@ def test_snapshots_merge_exactly_and_round_trip() -> None:
         for i in range(100 + worker * 50):
             rec.record((("w", str(worker)),), 0, 0, (i + 1) * MS, ErrorClass.OK, 200, 1)
         raw = pickle.loads(pickle.dumps(rec.cut(3, 3.0, 4.0, cpu=0.25)))  # as between processes
-        snaps.append(raw.to_snapshot())
+        snaps.append(IntervalSnapshot.from_raw(raw))
     total = merge_snapshots(snaps)
     assert total.completed == 250
     assert total.latency.get_total_count() == 250
@@ -64,7 +64,7 @@ def test_run_summary_merges_tag_combinations_per_single_tag() -> None:
         for _ in range(n):
             rec.record((("lang", lang), ("bucket", bucket)), 0, 0, MS, ErrorClass.OK, 200)
     totals = RunTotals()
-    totals.add(rec.cut(0, 0.0, 1.0).to_snapshot())
+    totals.add(IntervalSnapshot.from_raw(rec.cut(0, 0.0, 1.0)))
     by_tag = totals.summary({}, complete=True, stop_reason="completed")["by_tag"]
     assert {k: v["count"] for k, v in by_tag.items()} == {
         "bucket=head": 2,

@@ -12,7 +12,9 @@ def second(
 ) -> IntervalSnapshot:
     """One merged second of len(cpus) workers, each as the worker's recorder cuts it."""
     return merge_snapshots(
-        Recorder().cut(index, float(index), index + 1.0, cpu=cpu, off_cpu=off).to_snapshot()
+        IntervalSnapshot.from_raw(
+            Recorder().cut(index, float(index), index + 1.0, cpu=cpu, off_cpu=off)
+        )
         for cpu, off in zip(cpus, off_cpu, strict=True)
     )
 

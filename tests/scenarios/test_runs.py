@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from loadplan.plan.load import load_plan
-from loadplan.scenarios.scenario import Scenario
+from loadplan.plan.scenario import Scenario
 from tests.conftest import StubServer
 
 pytestmark = pytest.mark.slow

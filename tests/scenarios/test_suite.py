@@ -8,8 +8,8 @@ import pytest
 
 from loadplan.errors import PlanError
 from loadplan.plan.load import load_plan
+from loadplan.plan.scenario import Scenario
 from loadplan.plan.stages import SuiteSpec
-from loadplan.scenarios.scenario import Scenario
 from loadplan.scenarios.suite import suite_stages, with_suite_stages, with_sustained
 
 REPO_EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

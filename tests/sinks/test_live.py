@@ -7,6 +7,7 @@ from rich.console import Console
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass
 from loadplan.results.run import RunTotals
+from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.sinks.live import LiveView
 
 MS = 1_000_000
@@ -19,7 +20,9 @@ def one_second(index: int, lag_ms: int = 1) -> tuple:
         rec.sent_one()
         error = ErrorClass.OK if i < 98 else ErrorClass.HTTP_5XX
         rec.record((), 0, 0, (i + 1) * MS, error, 200 if i < 98 else 503)
-    snap = rec.cut(index, float(index), index + 1.0, stage="constant", cpu=0.4).to_snapshot()
+    snap = IntervalSnapshot.from_raw(
+        rec.cut(index, float(index), index + 1.0, stage="constant", cpu=0.4)
+    )
     totals = RunTotals()
     totals.add(snap)
     return snap, totals

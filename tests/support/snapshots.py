@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from loadplan.plan.model import Plan
+from loadplan.plan.scenario import Scenario
 from loadplan.results.histogram import new_histogram, record_many
 from loadplan.results.run import RunTotals
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.results.stagebook import StageBook
-from loadplan.scenarios.scenario import Scenario
 
 
 def second(

@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         from loadplan.cli.run import command_line, default_run_dir, run_plan
         from loadplan.cli.suite import print_stages
         from loadplan.plan.load import load_plan
-        from loadplan.scenarios.scenario import Scenario
+        from loadplan.plan.scenario import Scenario
         from loadplan.scenarios.suite import with_suite_stages
 
         console = Console()

@@ -167,10 +167,10 @@ def run_plan(
     With ``output.metrics_port`` set, the run's live metrics are served in Prometheus format from
     when the workers start until the run ends.
     """
+    from loadplan.plan.scenario import Scenario
     from loadplan.report.terminal import render_summary
     from loadplan.report.verdict_terminal import render_stages, render_verdict
     from loadplan.scenarios.runner import Sink
-    from loadplan.scenarios.scenario import Scenario
     from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
     from loadplan.units import format_duration

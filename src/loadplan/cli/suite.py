@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from loadplan.scenarios.scenario import Scenario, StagePlan
+from loadplan.plan.scenario import Scenario, StagePlan
 from loadplan.units import format_duration
 
 

@@ -7,7 +7,7 @@ the sender down); service time from the actual send.
 
 The per-request path only appends integers to flat arrays and bumps counters. Closing an interval
 swaps the arrays out and hands them over as a ``RawInterval``; the coordinator, in another
-process, turns it into histograms (``RawInterval.to_snapshot``). Building 30-60 per-tag
+process, turns it into histograms (``IntervalSnapshot.from_raw``). Building 30-60 per-tag
 HdrHistograms in the worker paused the pacer for 10-20 ms every second (measured), which put a
 floor under schedule lag P99; swapping arrays takes microseconds. Memory stays bounded by one
 second of requests, whatever the run's length.
@@ -18,8 +18,7 @@ from __future__ import annotations
 from array import array
 
 from loadplan.engine.interval import RawInterval
-from loadplan.engine.request import ErrorClass, Tags
-from loadplan.results.snapshot import tag_key
+from loadplan.engine.request import ErrorClass, Tags, tag_key
 
 _HAS_LATENCY = frozenset(
     {ErrorClass.OK, ErrorClass.HTTP_4XX, ErrorClass.HTTP_5XX, ErrorClass.TIMEOUT}
@@ -41,7 +40,7 @@ class Recorder:
         rec = Recorder()
         rec.record((), intended_ns=0, sent_ns=1_000, done_ns=2_000_000, error=ErrorClass.OK,
                    status=200, bytes_in=512)
-        snap = rec.cut(index=0, start_s=0.0, end_s=1.0).to_snapshot()
+        snap = IntervalSnapshot.from_raw(rec.cut(index=0, start_s=0.0, end_s=1.0))
         snap.latency.get_max_value()   # 2000 (µs)
     """
 

@@ -123,3 +123,11 @@ class FixedSource:
     def warm(self) -> Sequence[Request]:
         """Nothing to prepare: the one request exists already, and is the one that repeats."""
         return (self.request,)
+
+
+def tag_key(tags: Tags) -> str:
+    """``(("lang","ja"),("bucket","tail"))`` → ``"lang=ja;bucket=tail"``.
+
+    The key doubles as the .hlog ``Tag=`` field, which may hold no commas or whitespace.
+    """
+    return ";".join(f"{k}={v}" for k, v in tags).replace(",", "_").replace(" ", "_")

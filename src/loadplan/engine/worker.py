@@ -85,7 +85,7 @@ async def run_worker(
     """Run one worker to the end of its schedule, or until ``should_stop()`` turns true.
 
     Emits a ``RawInterval`` at every whole second after ``spec.start_ns`` and a last, partial
-    one; the receiver turns them into snapshots (``RawInterval.to_snapshot``).
+    one; the receiver turns them into snapshots (``IntervalSnapshot.from_raw``).
     """
     clock = clock or MonotonicClock()
     loop = asyncio.get_running_loop()

@@ -1,4 +1,4 @@
-"""``[slo]``: the objectives a run is judged against (``loadplan.slo`` does the judging).
+"""``[slo]``: the objectives a run is judged against (``loadplan.analysis.slo`` does the judging).
 
 Example::
 

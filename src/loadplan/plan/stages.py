@@ -1,6 +1,6 @@
 """``[[stages]]`` and ``[suite]``: the load profile as a person writes it.
 
-A stage says what the rate does for a while; ``scenarios/scenario.py`` turns the list into one
+A stage says what the rate does for a while; ``plan/scenario.py`` turns the list into one
 ``RateProfile`` (segments labelled with the stage names) plus what each stage is judged on.
 ``[suite]`` is the standard sign-off suite in a few numbers relative to ``[load] rate``;
 ``scenarios/suite.py`` expands it into stages.

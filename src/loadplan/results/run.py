@@ -43,7 +43,7 @@ class RunTotals:
     intervals: int = 0
 
     def add(self, snap: IntervalSnapshot, pause: Callable[[], object] = lambda: None) -> None:
-        """Add one second; ``pause`` runs between tags (see ``RawInterval.to_snapshot``)."""
+        """Add one second; ``pause`` runs between tags (see ``IntervalSnapshot.from_raw``)."""
         self.add_counts(
             {
                 "due": snap.due,

@@ -82,7 +82,7 @@ class RunLogWriter:
         self._hlog.flush()
 
     def append(self, snap: IntervalSnapshot, pause: Callable[[], object] = lambda: None) -> None:
-        """Write one second; ``pause`` runs between histograms (see ``RawInterval.to_snapshot``)."""
+        """Write one second; ``pause`` runs between histograms (``IntervalSnapshot.from_raw``)."""
         self._jsonl.write(json.dumps(snap.summary(), separators=(",", ":")) + "\n")
         pause()
         lines = [self._hlog_line(LATENCY_TAG, snap, snap.latency)]

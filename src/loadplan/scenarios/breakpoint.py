@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from loadplan.analysis.slo import second_failures
+from loadplan.plan.scenario import StagePlan
 from loadplan.plan.slo import SloSpec
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.results.stagebook import SecondRow
-from loadplan.scenarios.scenario import StagePlan
-from loadplan.slo import second_failures
 from loadplan.verdict import VerdictRow
 
 STOP_REASON = "breakpoint reached"

@@ -255,7 +255,7 @@ def execute(
                 except (EOFError, OSError):
                     kind, payload = "lost", None
                 if kind == "snap":
-                    merger.add(worker, payload.to_snapshot(pause))
+                    merger.add(worker, IntervalSnapshot.from_raw(payload, pause))
                     priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - payload.end_s)
                     continue
                 if kind == "error":

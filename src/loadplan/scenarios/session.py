@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadplan.analysis.slo import Evidence, judge
 from loadplan.engine.request import RequestSource
 from loadplan.plan.model import Plan
+from loadplan.plan.scenario import Scenario
 from loadplan.results.run import STAGE_KEYS
 from loadplan.results.runlog import SUMMARY, write_json_atomic
 from loadplan.results.stagebook import StageBook
@@ -29,9 +31,7 @@ from loadplan.results.target_metrics import TargetMetrics
 from loadplan.scenarios.breakpoint import BreakpointWatch
 from loadplan.scenarios.flush import CacheFlusher, FlushHook
 from loadplan.scenarios.runner import Monitor, RunOutcome, Service, Sink, execute
-from loadplan.scenarios.scenario import Scenario
 from loadplan.sinks.scrape import TARGET_METRICS, Scraper
-from loadplan.slo import Evidence, judge
 from loadplan.verdict import Verdict
 
 

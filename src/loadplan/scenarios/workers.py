@@ -15,7 +15,7 @@ from loadplan.engine.client import ClientSettings, Target
 from loadplan.engine.worker import LoopMode, WorkerSpec
 from loadplan.errors import TargetError
 from loadplan.plan.model import Mode, Plan
-from loadplan.scenarios.scenario import Scenario
+from loadplan.plan.scenario import Scenario
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.stages import RateProfile
 

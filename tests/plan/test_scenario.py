@@ -8,8 +8,8 @@ import pytest
 
 from loadplan.errors import PlanError
 from loadplan.plan.model import Plan
+from loadplan.plan.scenario import Scenario
 from loadplan.plan.stages import StageKind
-from loadplan.scenarios.scenario import Scenario
 
 TARGET = {"url": "http://127.0.0.1:8080"}
 

@@ -6,10 +6,7 @@ from typing import Any
 
 import pytest
 
-from loadplan.plan.slo import SloSpec
-from loadplan.results.stagebook import SecondRow, WindowP95
-from loadplan.results.target_metrics import TargetMetrics
-from loadplan.slo import (
+from loadplan.analysis.slo import (
     Evidence,
     drift_ms,
     judge,
@@ -17,6 +14,9 @@ from loadplan.slo import (
     second_failures,
     unreachable_from,
 )
+from loadplan.plan.slo import SloSpec
+from loadplan.results.stagebook import SecondRow, WindowP95
+from loadplan.results.target_metrics import TargetMetrics
 from loadplan.verdict import Verdict
 from tests.support.snapshots import book_of, scenario_of, second, steady
 

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loadplan.plan.scenario import Scenario, StagePlan
 from loadplan.plan.slo import PERCENTILES, SloSpec
 from loadplan.plan.stages import StageKind
 from loadplan.results.run import RunTotals
 from loadplan.results.snapshot import parse_tag_key
 from loadplan.results.stagebook import SecondRow, StageBook, WindowP95
 from loadplan.results.target_metrics import TargetMetrics
-from loadplan.scenarios.scenario import Scenario, StagePlan
 from loadplan.verdict import NO_DATA, Verdict, VerdictRow, decide
 
 UNREACHABLE_SECONDS = 3
