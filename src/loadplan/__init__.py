@@ -18,7 +18,7 @@ from loadplan.errors import (
 )
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
-from loadplan.results.run import RunResult
+from loadplan.results.result import RunResult
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.scenarios.runner import RunOutcome, execute
 from loadplan.scenarios.session import SessionOutcome, run_session

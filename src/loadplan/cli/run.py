@@ -15,11 +15,7 @@ from loadplan.engine.build import engine_build
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_INCONCLUSIVE = 3
-EXIT_INTERRUPTED = 130
+from loadplan.verdict import EXIT_INCONCLUSIVE, EXIT_PASS
 
 
 def default_run_dir() -> Path:
@@ -139,7 +135,7 @@ def register(app: typer.Typer) -> None:
         """Print the summary of a run directory, even one whose run was killed."""
         from loadplan.report.terminal import render_summary
         from loadplan.report.verdict_terminal import render_stages, render_verdict
-        from loadplan.results.run import RunResult
+        from loadplan.results.result import RunResult
 
         result = RunResult.load(run_dir)
         console = Console()
@@ -150,7 +146,7 @@ def register(app: typer.Typer) -> None:
         render_verdict(summary.get("verdict"), console)
         if not summary["complete"]:
             # A partial run: its numbers are real but cover part of the plan; no verdict code.
-            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK)
+            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_PASS)
         raise typer.Exit(exit_code(summary))
 
 
@@ -244,19 +240,16 @@ def run_plan(
 
 
 def exit_code(summary: dict[str, Any]) -> int:
-    """130 interrupted; with [slo], the verdict's code; else 3 if untrustworthy, 0 if done.
+    """The run's exit code from its summary.json (``verdict.run_exit_code`` decides)."""
+    from loadplan.verdict import Verdict, run_exit_code
 
-    A run that did not finish (a worker failed) is inconclusive whatever its verdict says.
-    """
-    if str(summary.get("stop_reason", "")).startswith("interrupted"):
-        return EXIT_INTERRUPTED
-    if not summary.get("complete"):
-        return EXIT_INCONCLUSIVE
-    verdict = summary.get("verdict")
-    if verdict is not None:
-        passed = verdict.get("pass")
-        return EXIT_INCONCLUSIVE if passed is None else (EXIT_OK if passed else EXIT_FAIL)
-    return EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK
+    raw = summary.get("verdict")
+    return run_exit_code(
+        Verdict.from_json(raw) if raw is not None else None,
+        complete=bool(summary.get("complete")),
+        interrupted=str(summary.get("stop_reason", "")).startswith("interrupted"),
+        generator_bound=bool(summary["generator"]["bound"]),
+    )
 
 
 def write_report_safely(run_dir: Path, console: Console) -> None:

@@ -189,3 +189,25 @@ def read_summary(run_dir: Path) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def read_seconds(run_dir: Path) -> Iterator[IntervalSnapshot]:
+    """The run's merged seconds as the coordinator published them, rebuilt from both files.
+
+    A second's JSON row and its histograms are written one after the other, so the two files
+    are walked side by side and memory stays flat however long the run was. A second whose row
+    made it to disk but whose histograms did not (the run was killed between the two writes)
+    comes back with empty histograms; its counts still count.
+    """
+    hlog = read_hlog(run_dir)
+    pending: HlogEntry | None = next(hlog, None)
+    for row in read_snapshot_lines(run_dir):
+        start = round(float(row["start_s"]), 3)
+        hists: dict[str, HdrHistogram] = {}
+        # Entries of seconds without a row (a torn JSON line) are passed over.
+        while pending is not None and round(pending.start_s, 3) < start:
+            pending = next(hlog, None)
+        while pending is not None and round(pending.start_s, 3) == start:
+            hists[pending.tag] = pending.histogram
+            pending = next(hlog, None)
+        yield IntervalSnapshot.from_logged(row, hists)
