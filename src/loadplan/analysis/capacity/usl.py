@@ -64,8 +64,9 @@ __all__ = [
 ]
 
 MIN_LEVELS = 6
-"""Fewer distinct loads than this leave 3 parameters barely constrained: the intervals of N*
-become wider than N* itself. R usl warns below 6 points; we refuse."""
+"""Fewer distinct loads than this leave 3 parameters barely constrained (2 residual degrees of
+freedom at 5 levels), and the intervals of N* become wider than N* itself: refuse, and say how
+many levels to add."""
 
 CiConvention = Literal["two_sided_t", "usl_confint"]
 CI_LEVEL = 0.95
