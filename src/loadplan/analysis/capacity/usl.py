@@ -64,9 +64,9 @@ __all__ = [
 ]
 
 MIN_LEVELS = 6
-"""Fewer distinct loads than this leave 3 parameters barely constrained (2 residual degrees of
-freedom at 5 levels), and the intervals of N* become wider than N* itself: refuse, and say how
-many levels to add."""
+"""Fewer distinct loads leave three parameters at most 2 residual degrees of freedom: the t
+quantile passes 4 and the intervals grow too wide to plan with (on the first 5 raytracer points,
+kappa's interval already reaches 0, so no N* at all). Refuse, and say how many levels to add."""
 
 CiConvention = Literal["two_sided_t", "usl_confint"]
 CI_LEVEL = 0.95
