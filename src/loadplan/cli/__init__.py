@@ -32,6 +32,7 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import capacity as capacity_cli
     from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
     from loadplan.cli import judge as judge_cli
@@ -49,6 +50,7 @@ def build_app() -> typer.Typer:
     demo_cli.register(app)
     target_cli.register(app)
     workload_cli.register(app)
+    capacity_cli.register(app)
     return app
 
 
