@@ -66,9 +66,9 @@ def test_bad_csv_is_one_line_and_exit_2(tmp_path: Path, text: str, line: str) ->
     assert lines[0].startswith(f"loadplan: error: {tmp_path}/{line}")
 
 
-def test_run_dir_is_not_built_yet(tmp_path: Path) -> None:
+def test_a_directory_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
     done = loadplan("capacity", tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "loadplan: error: loadplan capacity RUN_DIR: not built yet on this branch"
+        f"loadplan: error: {tmp_path}: not a loadplan run directory (no meta.json)"
     ]

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from loadplan.cli.capacity import dispatch
 from loadplan.cli.capacity_fit import fit_command
-from loadplan.errors import CapacityError, LoadplanError, PlanError
+from loadplan.errors import CapacityError, PlanError
 
 DATA = Path(__file__).parents[1] / "analysis" / "capacity" / "data" / "usl"
 
@@ -70,8 +70,6 @@ def test_bad_format() -> None:
 @pytest.mark.parametrize(
     ("paths", "error", "message"),
     [
-        pytest.param(["runs/x"], LoadplanError, "capacity RUN_DIR: not built yet", id="run-dir"),
-        pytest.param([], LoadplanError, "capacity RUN_DIR: not built yet", id="nothing"),
         pytest.param(["fit"], PlanError, "give exactly one CSV file", id="fit-without-file"),
         pytest.param(["fit", "a.csv", "b.csv"], PlanError, "exactly one CSV", id="fit-two-files"),
         pytest.param(

@@ -144,7 +144,9 @@ def find_bottleneck(steps: Sequence[StepFacts]) -> Bottleneck:
     causes += _target_causes(good, bad)
     sla = f"{_at(bad)} broke the SLA: {'; '.join(bad.breaks)}"
     if not causes:
-        causes.append(("latency", f"{sla}; no resource the run measured ran out"))
+        causes.append(
+            ("latency", "no resource the run measured ran out: the queue is inside the target")
+        )
     first = causes[0][0]
     evidence = (sla, *(text for _, text in causes))
     return Bottleneck(first, evidence, good, bad, inconclusive=first == "generator")

@@ -156,7 +156,9 @@ class UslFit:
             n_opt=self.n_opt,
             n_star_floor=self.n_star_floor,
             x_max_floor=self.x_max_floor,
-            n_star_extrapolated=None if self.n_star is None else self.n_star.value > self.n_max,
+            n_star_extrapolated=None
+            if self.n_star is None
+            else bool(self.n_star.value > self.n_max),
             kappa_negligible=self.kappa_negligible,
             sigma_negligible=self.sigma_negligible,
             n_points=self.n_points,
@@ -311,4 +313,4 @@ def _negligible(value: float, se: float, q: float, scale: float) -> bool:
     ``scale`` is what the parameter multiplies at the largest load ((N-1) for sigma,
     N*(N-1) for kappa), so the last test asks whether the term changes X by a part per million.
     """
-    return value <= 0.0 or value - q * se <= 0.0 or value * scale < _NEGLIGIBLE_TERM
+    return bool(value <= 0.0 or value - q * se <= 0.0 or value * scale < _NEGLIGIBLE_TERM)
