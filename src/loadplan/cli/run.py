@@ -234,9 +234,42 @@ def run_plan(
         render_stages(summary["stages"], console)
     render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
+    if scenario.breakpoint is not None or any(s.kind.value == "step" for s in scenario.stages):
+        plan_capacity_safely(run_dir, plan, console)
     if plan.output.report:
         write_report_safely(run_dir, console)
     return exit_code(summary)
+
+
+def plan_capacity_safely(run_dir: Path, plan: Plan, console: Console) -> None:
+    """End a run that has a staircase with its capacity plan (RUN_DIR/report/capacity.json and
+    capacity-planning.md) and its headline; a plan that cannot be made is one line, never a
+    lost run."""
+    import json
+
+    from loadplan.analysis.capacity.plan import CapacityOptions, plan_capacity
+    from loadplan.errors import LoadplanError
+    from loadplan.report.capacity import CAPACITY_JSON, headline, write_capacity_docs
+    from loadplan.results.result import RunResult
+
+    if plan.slo is None:
+        return
+    try:
+        made = plan_capacity([RunResult.load(run_dir)], CapacityOptions(command=""))
+    except LoadplanError as exc:
+        console.print(f"capacity plan: none ({exc})", highlight=False, soft_wrap=True)
+        return
+    data = made.to_json() | {"command": f"loadplan capacity {run_dir}"}
+    out = run_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CAPACITY_JSON).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    md, _ = write_capacity_docs(data, out)
+    for reason in made.inconclusive:
+        console.print(f"capacity plan: INCONCLUSIVE: {reason}", highlight=False, soft_wrap=True)
+    line = headline(data)
+    if line:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"capacity plan: {md}", highlight=False, soft_wrap=True)
 
 
 def exit_code(summary: dict[str, Any]) -> int:
