@@ -246,11 +246,12 @@ def run_plan(
 def exit_code(summary: dict[str, Any]) -> int:
     """130 interrupted; with [slo], the verdict's code; else 3 if untrustworthy, 0 if done.
 
-    A run that did not finish (a worker failed) is inconclusive whatever its verdict says.
+    A run that did not finish (every worker failed), or that lost a worker on the way
+    (degraded: it offered less than the plan), is inconclusive whatever its verdict says.
     """
     if str(summary.get("stop_reason", "")).startswith("interrupted"):
         return EXIT_INTERRUPTED
-    if not summary.get("complete"):
+    if not summary.get("complete") or summary.get("degraded"):
         return EXIT_INCONCLUSIVE
     verdict = summary.get("verdict")
     if verdict is not None:

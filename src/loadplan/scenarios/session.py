@@ -8,7 +8,7 @@ stages. When the run ends it judges the plan's ``[slo]`` and rewrites summary.js
     "stages":         {label: per-stage summary (counts, percentiles, histograms, target metrics)}
     "breakpoint":     what the breakpoint stage found (last good step and its rate)
     "target_metrics": how scraping went, and the target's CPU, memory and restarts over the run
-    "events":         cache flushes
+    "events":         cache flushes (after the coordinator's outages of the target)
     "verdict":        {"pass": bool | None, "inconclusive": [...], "rows": [...]}
 """
 
@@ -32,7 +32,7 @@ from loadplan.scenarios.breakpoint import BreakpointWatch
 from loadplan.scenarios.flush import CacheFlusher, FlushHook
 from loadplan.scenarios.runner import Monitor, RunOutcome, Service, Sink, execute
 from loadplan.sinks.scrape import TARGET_METRICS, Scraper
-from loadplan.verdict import Verdict
+from loadplan.verdict import Verdict, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,8 @@ def run_session(
             extra_rows=tuple(extra),
         )
         verdict = judge(slo, evidence)
+        if outcome.degraded is not None:
+            verdict = decide(verdict.rows, (*verdict.inconclusive, outcome.degraded))
     summary = dict(outcome.summary)
     summary["stages"] = _stage_summaries(scenario, book, metrics, meta)
     if watch is not None:
@@ -131,7 +133,8 @@ def run_session(
     if scraper is not None and metrics is not None:
         summary["target_metrics"] = scraper.report() | metrics.describe(0.0, book_end(book))
     if flusher is not None:
-        summary["events"] = [event.to_json() for event in flusher.events]
+        flushes = [event.to_json() for event in flusher.events]
+        summary["events"] = [*summary.get("events", []), *flushes]
     summary["verdict"] = verdict.to_json() if verdict else None
     write_json_atomic(run_dir / SUMMARY, summary)
     return SessionOutcome(outcome, summary, verdict, scenario)
