@@ -58,5 +58,5 @@ def degraded_reason(lost: Sequence[LostWorker], workers: int) -> str:
     """One line: which workers were lost, when, how, and what went on without them."""
     parts = [f"worker {w.worker} lost at {w.at_s:.1f} s ({w.why})" for w in lost]
     left = workers - len(lost)
-    rest = f"the other {left} went on" if left else "no worker was left"
+    rest = f"{left} of {workers} workers went on" if left else "no worker was left"
     return f"degraded: {'; '.join(parts)}; {rest}, so the offered load fell short of the plan"
