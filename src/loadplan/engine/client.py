@@ -84,8 +84,11 @@ class ClientSettings:
         capture_header: a response header whose value becomes a tag (e.g. ``X-Cache``).
         max_backlog: most requests waiting for a connection; more are counted as dropped.
         max_header_bytes: most bytes a response may send before its headers end; a longer
-            head is a ``protocol_error`` (as nginx and Node refuse an oversized head). Bodies
-            are never kept, so their size needs no cap: an endless one ends at the timeout.
+            head is a ``protocol_error`` (as nginx and Node refuse an oversized head). Checked
+            after each read, so a head that arrives whole in one read passes: what it bounds
+            is the memory a captured header can take, never more than one read over the cap.
+            Bodies are never kept, so their size needs no cap: an endless one ends at the
+            timeout.
     """
 
     connections: int = 256
