@@ -279,7 +279,8 @@ def exit_code(summary: dict[str, Any]) -> int:
     raw = summary.get("verdict")
     return run_exit_code(
         Verdict.from_json(raw) if raw is not None else None,
-        complete=bool(summary.get("complete")),
+        # A run that lost a worker offered less than its plan: inconclusive, like a partial one.
+        complete=bool(summary.get("complete")) and not summary.get("degraded"),
         interrupted=str(summary.get("stop_reason", "")).startswith("interrupted"),
         generator_bound=bool(summary["generator"]["bound"]),
     )

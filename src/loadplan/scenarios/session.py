@@ -10,12 +10,13 @@ summary.json with::
     "stages":         {label: per-stage summary (counts, percentiles, histograms, target metrics)}
     "breakpoint":     what the breakpoint stage found (last good step and its rate)
     "target_metrics": how scraping went, and the target's CPU, memory and restarts over the run
-    "events":         cache flushes
+    "events":         cache flushes (after the coordinator's outages of the target)
     "verdict":        {"pass": bool | None, "inconclusive": [...], "rows": [...]}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from loadplan.scenarios.breakpoint import BreakpointWatch
 from loadplan.scenarios.flush import CacheFlusher, FlushHook
 from loadplan.scenarios.runner import Monitor, RunOutcome, Service, Sink, execute
 from loadplan.sinks.scrape import Scraper
-from loadplan.verdict import Verdict
+from loadplan.verdict import Verdict, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,14 @@ def run_session(
         services=services,
     )
     judgement = judge_run(RunResult.load(run_dir), plan)
-    summary = dict(outcome.summary) | judgement.summary_parts(meta)
+    verdict = judgement.verdict
+    if verdict is not None and outcome.degraded is not None:
+        # A lost worker means the plan's load was not offered: the verdict cannot stand.
+        verdict = decide(verdict.rows, (*verdict.inconclusive, outcome.degraded))
+        judgement = dataclasses.replace(judgement, verdict=verdict)
+    parts = judgement.summary_parts(meta)
+    # The coordinator's own events (the target's outages) first, then the streamed ones.
+    parts["events"] = [*outcome.summary.get("events", []), *parts.get("events", [])]
+    summary = dict(outcome.summary) | parts
     write_json_atomic(run_dir / SUMMARY, summary)
     return SessionOutcome(outcome, summary, judgement.verdict, scenario, judgement)
