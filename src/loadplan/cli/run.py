@@ -170,7 +170,7 @@ def run_plan(
     from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
     from loadplan.units import format_duration
-    from loadplan.workload.spec import build_sampler
+    from loadplan.workload.build import build_sampler
 
     base_dir = plan_path.parent if plan_path else Path.cwd()
     sampler = build_sampler(plan.workload, base_dir, plan=source)

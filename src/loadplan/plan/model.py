@@ -14,7 +14,7 @@ from loadplan.plan.fields import Seconds
 from loadplan.plan.fields import Section as _Section
 from loadplan.plan.slo import SloSpec
 from loadplan.plan.stages import StageSpec, SuiteSpec
-from loadplan.workload.spec import WorkloadSpec
+from loadplan.plan.workload import WorkloadSpec
 
 
 class Mode(enum.StrEnum):

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 from loadplan.errors import PlanError
+from loadplan.languages import SCRIPTS
 from loadplan.refservice.corpus import CorpusSpec
 from loadplan.units import format_duration, parse_duration
-from loadplan.workload.vocab import SCRIPTS
 
 CacheKind = Literal["lru", "none", "redis"]
 _Bad = Callable[[str, object, str], None]

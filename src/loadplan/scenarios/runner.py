@@ -187,7 +187,7 @@ def execute(
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
     if source is None:
-        from loadplan.workload.spec import build_sampler
+        from loadplan.workload.build import build_sampler
 
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loadplan.errors import PlanError
+from loadplan.languages import is_lang_tag
 
 FileFormat = Literal["auto", "text", "csv", "jsonl"]
 
@@ -38,7 +39,6 @@ _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -62,11 +62,6 @@ class QueryTable:
 
     def __len__(self) -> int:
         return len(self.lines)
-
-
-def is_lang_tag(value: str) -> bool:
-    """Whether ``value`` looks like a language tag (``en``, ``pt-BR``, ``zh_Hant``)."""
-    return bool(_LANG_TAG.match(value))
 
 
 def read_queries(

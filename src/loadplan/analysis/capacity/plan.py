@@ -368,7 +368,7 @@ def _cache(plan: Plan, result: RunResult, judgement: Judgement) -> tuple[CacheSi
     if plan.workload.source is None:
         return None, "no cache sizing: the plan sends one fixed request (no query workload)"
     try:
-        from loadplan.workload.spec import build_sampler
+        from loadplan.workload.build import build_sampler
 
         base = Path(result.info.plan_file).parent if result.info.plan_file else Path.cwd()
         sampler = build_sampler(plan.workload, base)
