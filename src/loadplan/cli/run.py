@@ -32,13 +32,15 @@ def run_meta(
 ) -> dict[str, Any]:
     """``engine``: the ``EngineBuild.label`` of the engine that runs the plan."""
     from loadplan import __version__
+    from loadplan.results.redact import redact_command, redact_plan
 
+    # Secret header values (the flush token, API keys) stay out of the shareable run directory.
     return {
         "loadplan": __version__,
         "engine": engine,
-        "command": command,
+        "command": redact_command(command),
         "plan_file": str(plan_path) if plan_path else None,
-        "plan": plan.model_dump(mode="json"),
+        "plan": redact_plan(plan.model_dump(mode="json")),
         "target": plan.target.url,
         "mode": plan.load.mode.value,
         "workers": plan.load.workers,

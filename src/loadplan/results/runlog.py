@@ -72,10 +72,14 @@ class RunLogWriter:
         self._jsonl: TextIO = (run_dir / SNAPSHOTS).open("a", encoding="utf-8")
         self._hlog: TextIO = (run_dir / HLOG).open("a", encoding="ascii")
         stamp = datetime.fromtimestamp(started, UTC).isoformat()
+        # Interval timestamps are seconds since the run started. HdrHistogram's log readers
+        # (Java HistogramLogReader and its ports) add BaseTime to them to get epoch times, so
+        # BaseTime is the start, as Java's HistogramLogWriter writes it; with BaseTime 0 they
+        # read every interval as 1970 and skip it.
         self._hlog.write(
             "#[Histogram log format version 1.3]\n"
             f"#[StartTime: {started:.3f} (seconds since epoch), {stamp}]\n"
-            "#[BaseTime: 0.000 (seconds since epoch)]\n"
+            f"#[BaseTime: {started:.3f} (seconds since epoch)]\n"
             "#[Values in microseconds; Interval_Max in milliseconds]\n"
             '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n'
         )
@@ -162,7 +166,12 @@ def read_snapshot_lines(run_dir: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_hlog(run_dir: Path) -> Iterator[HlogEntry]:
-    """Interval histograms from latency.hlog; comment, legend and torn lines are skipped."""
+    """Interval histograms from latency.hlog; comment, legend and torn lines are skipped.
+
+    ``start_s`` is the logged timestamp, seconds since the run started, in logs of every
+    loadplan version: older ones said ``BaseTime: 0.000`` but their timestamps were relative
+    too, so the header is not needed to read them.
+    """
     path = run_dir / HLOG
     if not path.exists():
         return
