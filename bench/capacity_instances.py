@@ -556,8 +556,10 @@ def bench(opts: argparse.Namespace, children: list[Child]) -> int:
         f"req/s; run dir {run_dir}",
         flush=True,
     )
-    if code == 3 or not summary:
-        print("INCONCLUSIVE: the staircase run was inconclusive or wrote no summary")
+    # A breakpoint-only run exits 3 with "no objective could be judged" (a breakpoint reports
+    # its capacity, it is not judged); only a generator-bound staircase is unusable.
+    if not summary or summary.get("generator", {}).get("bound"):
+        print("INCONCLUSIVE: the staircase was generator-bound or wrote no summary")
         return 3
     drain(instances, 120)
 
