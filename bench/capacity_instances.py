@@ -49,8 +49,8 @@ usable max QPS), 2 usage or setup error, 130 interrupted.
 
 Usage::
 
-    .venv/bin/python bench/capacity_instances.py --out /tmp/ci            # about 9 minutes
-    .venv/bin/python bench/capacity_instances.py --quick --out /tmp/ci    # about 4 minutes
+    .venv/bin/python bench/capacity_instances.py --out /tmp/ci          # 60 s holds, 10 s steps
+    .venv/bin/python bench/capacity_instances.py --quick --out /tmp/ci  # 15 s holds, 5 s steps
 """
 
 from __future__ import annotations
