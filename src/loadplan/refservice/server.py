@@ -161,10 +161,11 @@ def serve(config: ServiceConfig, out: TextIO | None = None) -> None:
             sock = bind_socket(config.host, config.port)
             with sock:
                 url = url_of(sock)
+                cap = f"{config.max_concurrency} per process" if config.max_concurrency else "none"
                 say(
                     f"{config.docs} documents in {len(config.languages)} languages; "
                     f"cache {config.cache.describe()}; faults: {config.faults.describe()}; "
-                    f"workers {config.workers}"
+                    f"workers {config.workers}; /search cap {cap}"
                 )
                 say(f"url {url}")
 
