@@ -111,15 +111,12 @@ def judge_run(result: RunResult, plan: Plan | None = None) -> Judgement:
 def stage_summaries(judgement: Judgement, meta: dict[str, Any]) -> dict[str, Any]:
     """summary.json's ``stages``: per stage label, what was planned and what it measured."""
     scenario, book, metrics = judgement.scenario, judgement.book, judgement.metrics
-    spans = {}
-    if scenario.profile is not None:
-        spans = {seg.label: (start, end) for seg, start, end in scenario.profile.spans()}
     out: dict[str, Any] = {}
     for stage in scenario.stages:
-        # A closed-loop run has users, not a planned rate.
+        # A closed-loop stage has users, not a planned rate; a rate stage has no users.
         rates = stage.rates or ((None, None),) * len(stage.labels)
         for label, (rate_from, rate_to) in zip(stage.labels, rates, strict=True):
-            start, end = spans.get(label, (stage.start_s, stage.end_s))
+            start, end = stage.span_of(label)
             entry: dict[str, Any] = {
                 "stage": stage.name,
                 "kind": stage.kind.value,
@@ -129,6 +126,7 @@ def stage_summaries(judgement: Judgement, meta: dict[str, Any]) -> dict[str, Any
                     "end_s": end,
                     "rate_from": rate_from,
                     "rate_to": rate_to,
+                    "users": stage.users_of(label),
                 },
             }
             totals = book.totals.get(label)

@@ -42,7 +42,7 @@ def run_meta(
         "plan_file": str(plan_path) if plan_path else None,
         "plan": redact_plan(plan.model_dump(mode="json")),
         "target": plan.target.url,
-        "mode": plan.load.mode.value,
+        "mode": plan.loop.value,
         "workers": plan.load.workers,
         "lag_bound_ms": plan.generator.lag_bound * 1000,
     }
@@ -127,7 +127,13 @@ def register(app: typer.Typer) -> None:
         put(("output", "metrics_port"), "--metrics-port", metrics_port)
         put(("output", "metrics_host"), "--metrics-host", metrics_host)
         plan, source = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console(), source, command=command_line())
+        console = Console()
+        if plan.stages:
+            from loadplan.cli.suite import print_stages
+            from loadplan.plan.scenario import Scenario
+
+            print_stages(Scenario.from_plan(plan), console)
+        code = run_plan(plan, plan_file, console, source, command=command_line())
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -191,7 +197,7 @@ def run_plan(
     count = len(scenario.stages)
     what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
     console.print(
-        f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
+        f"loadplan: {plan.loop.value} loop against {plan.target.url} for "
         f"{what}{format_duration(planned_s)}; writing {run_dir}",
         highlight=False,
     )

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from loadplan.plan.fields import Seconds
 from loadplan.plan.fields import Section as _Section
 from loadplan.plan.slo import SloSpec
-from loadplan.plan.stages import StageSpec, SuiteSpec
+from loadplan.plan.stages import StageSpec, SuiteSpec, SweepStage
 from loadplan.plan.workload import WorkloadSpec
 
 
@@ -148,3 +148,11 @@ class Plan(_Section):
     slo: SloSpec | None = None
     scrape: ScrapeSpec = ScrapeSpec()
     admin: AdminSpec = AdminSpec()
+
+    @property
+    def loop(self) -> Mode:
+        """How the workers send: closed loop with ``[load] mode = "closed"`` or sweep stages
+        (users, not a rate), else open loop."""
+        if self.load.mode is Mode.CLOSED or any(isinstance(s, SweepStage) for s in self.stages):
+            return Mode.CLOSED
+        return Mode.OPEN

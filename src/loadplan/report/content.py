@@ -154,6 +154,13 @@ def _stage_text(stage: Mapping[str, Any]) -> str:
             f"{stage['start']:g}->{stage['end']:g}/s in steps of {stage['step']:g}, "
             f"{stage['step_duration']:g} s each"
         )
+    elif kind == "sweep":
+        step = stage.get("users_step")
+        how = f"+{step}" if step is not None else f"x{stage.get('users_factor', 0):g}"
+        what = (
+            f"{stage['users_from']}->{stage['users_to']} users ({how} per step), "
+            f"{stage['step_duration']:g} s each"
+        )
     elif kind == "spike":
         what = (
             f"{stage['rate']:g}/s x{stage['factor']:g} for {stage['hold']:g} s, "
