@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loadplan.cli.demo import DEMO_RATE, demo_overrides, demo_plan, scaling_note
-from loadplan.cli.suite import describe_stage
+from loadplan.cli.stage_lines import describe_stage
 from loadplan.plan.load import load_plan
 from loadplan.plan.scenario import Scenario
 from loadplan.scenarios.suite import with_suite_stages

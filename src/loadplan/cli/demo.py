@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the reference search service, run the sign-off suite scaled to this machine."""
         from loadplan.cli.run import command_line, default_run_dir, run_plan
-        from loadplan.cli.suite import print_stages
+        from loadplan.cli.stage_lines import print_stages
         from loadplan.plan.load import load_plan
         from loadplan.plan.scenario import Scenario
         from loadplan.scenarios.suite import with_suite_stages

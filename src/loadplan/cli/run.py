@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         plan, source = load_plan(plan_file, overrides)
         console = Console()
         if plan.stages:
-            from loadplan.cli.suite import print_stages
+            from loadplan.cli.stage_lines import print_stages
             from loadplan.plan.scenario import Scenario
 
             print_stages(Scenario.from_plan(plan), console)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from loadplan.cli.suite import describe_stage
+from loadplan.cli.stage_lines import describe_stage
 from loadplan.plan.model import Plan
 from loadplan.plan.scenario import Scenario
 
