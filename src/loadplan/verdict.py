@@ -143,17 +143,23 @@ def decide(rows: Sequence[VerdictRow], inconclusive: Sequence[str] = ()) -> Verd
 
 
 def run_exit_code(
-    verdict: Verdict | None, *, complete: bool, interrupted: bool, generator_bound: bool
+    verdict: Verdict | None,
+    *,
+    complete: bool,
+    interrupted: bool,
+    generator_bound: bool,
+    degraded: bool = False,
 ) -> int:
     """The exit code of a run, from its verdict and how it ended: the one place it is decided.
 
-    130 interrupted; a run that did not finish (a worker failed, it was killed) 3 whatever its
-    verdict says, since the stages it did not reach were never judged; with [slo], the verdict's
+    130 interrupted; a run that did not finish (a worker failed, it was killed) or lost a worker
+    on the way (degraded: it offered less than its plan) 3 whatever its verdict says, since what
+    was planned was never all judged; with [slo], the verdict's
     code; without, 3 if the generator could not keep up, else 0.
     """
     if interrupted:
         return EXIT_INTERRUPTED
-    if not complete:
+    if not complete or degraded:
         return EXIT_INCONCLUSIVE
     if verdict is not None:
         return verdict.exit_code

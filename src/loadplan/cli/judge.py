@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(
             run_exit_code(
                 judgement.verdict,
-                complete=result.complete and not result.summary.get("degraded"),
+                complete=result.complete,
+                degraded=bool(result.summary.get("degraded")),
                 interrupted=result.stop_reason.startswith("interrupted"),
                 generator_bound=bool(result.summary["generator"]["bound"]),
             )

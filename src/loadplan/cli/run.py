@@ -6,7 +6,7 @@ import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource
 from loadplan.verdict import EXIT_INCONCLUSIVE, EXIT_PASS
+
+if TYPE_CHECKING:
+    from loadplan.analysis.judge import Judgement
 
 
 def default_run_dir() -> Path:
@@ -243,13 +246,15 @@ def run_plan(
     render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
     if scenario.breakpoint is not None or any(s.kind.value == "step" for s in scenario.stages):
-        plan_capacity_safely(run_dir, plan, console)
+        plan_capacity_safely(run_dir, plan, console, outcome.judgement)
     if plan.output.report:
         write_report_safely(run_dir, console)
     return exit_code(summary)
 
 
-def plan_capacity_safely(run_dir: Path, plan: Plan, console: Console) -> None:
+def plan_capacity_safely(
+    run_dir: Path, plan: Plan, console: Console, judgement: Judgement | None = None
+) -> None:
     """End a run that has a staircase with its capacity plan (RUN_DIR/report/capacity.json and
     capacity-planning.md) and its headline; a plan that cannot be made is one line, never a
     lost run."""
@@ -263,7 +268,8 @@ def plan_capacity_safely(run_dir: Path, plan: Plan, console: Console) -> None:
     if plan.slo is None:
         return
     try:
-        made = plan_capacity([RunResult.load(run_dir)], CapacityOptions(command=""))
+        judged = (judgement,) if judgement is not None else ()
+        made = plan_capacity([RunResult.load(run_dir)], CapacityOptions(command=""), judged)
     except LoadplanError as exc:
         console.print(f"capacity plan: none ({exc})", highlight=False, soft_wrap=True)
         return
@@ -287,8 +293,8 @@ def exit_code(summary: dict[str, Any]) -> int:
     raw = summary.get("verdict")
     return run_exit_code(
         Verdict.from_json(raw) if raw is not None else None,
-        # A run that lost a worker offered less than its plan: inconclusive, like a partial one.
-        complete=bool(summary.get("complete")) and not summary.get("degraded"),
+        complete=bool(summary.get("complete")),
+        degraded=bool(summary.get("degraded")),
         interrupted=str(summary.get("stop_reason", "")).startswith("interrupted"),
         generator_bound=bool(summary["generator"]["bound"]),
     )

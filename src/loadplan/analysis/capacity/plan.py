@@ -158,8 +158,14 @@ def _usl_points(plan: CapacityPlan) -> list[dict[str, float]]:
     ]
 
 
-def plan_capacity(results: Sequence[RunResult], options: CapacityOptions) -> CapacityPlan:
-    """The plan from ``results`` (one or more runs of the same plan)."""
+def plan_capacity(
+    results: Sequence[RunResult],
+    options: CapacityOptions,
+    judgements: Sequence[Judgement] = (),
+) -> CapacityPlan:
+    """The plan from ``results`` (one or more runs of the same plan). ``judgements``: the runs'
+    judgements when the caller has them already (the suite has just judged its run), so the
+    seconds are not replayed once more for them."""
     if not results:
         msg = "loadplan capacity: give at least one run directory"
         raise CapacityError(msg)
@@ -171,7 +177,8 @@ def plan_capacity(results: Sequence[RunResult], options: CapacityOptions) -> Cap
         msg = f"{first.run_dir}: its plan has no [slo]: a capacity under the SLA needs one"
         raise CapacityError(msg)
     slo = plan.slo
-    judgements = [judge_run(r, plan) for r in results]
+    if len(judgements) != len(results):
+        judgements = [judge_run(r, plan) for r in results]
     steps: list[Step] = []
     facts: list[StepFacts] = []
     notes: list[str] = []
