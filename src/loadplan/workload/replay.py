@@ -295,7 +295,7 @@ def _clf_time(text: str) -> float:
     offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
     zone = timezone(offset)
     stamp = datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), tzinfo=zone)
-    return _timestamp(stamp)
+    return stamp.timestamp()
 
 
 def _json_time(value: Any) -> float:
@@ -311,18 +311,10 @@ def _json_time(value: Any) -> float:
             stamp = datetime.fromisoformat(value)
         except ValueError:
             return _clf_time(value)
-        return _timestamp(stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC))
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
     msg = f"timestamp {shown(value)} is neither seconds since the epoch nor an ISO 8601 time"
     raise ValueError(msg)
 
 
 _EPOCH_MIN = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 _EPOCH_MAX = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
-
-
-def _timestamp(stamp: datetime) -> float:
-    try:
-        return stamp.timestamp()
-    except OverflowError:  # 9999-12-31T23:59 at -23:00 is past year 9999 in UTC
-        msg = f"time {stamp.isoformat()} is past what a timestamp holds (years 1-9999 in UTC)"
-        raise ValueError(msg) from None

@@ -39,6 +39,7 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
 }
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A JSON "\ud800" escape decodes to a lone surrogate, which no request can be encoded with.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -127,15 +128,15 @@ def _read_text(path: Path) -> str:
 
 
 def file_lines(text: str) -> list[str]:
-    """The lines of a data file as an editor numbers them: only ``\\n`` ends a line.
+    """The lines of a data file as an editor numbers them: ``\\n``, ``\\r\\n`` or ``\\r`` ends one.
 
     ``str.splitlines`` also splits at form feeds, U+0085, U+2028 and others: a query holding
     one would be cut in two and every line after it named one too far on.
     """
-    lines = text.split("\n")
+    lines = _LINE_END.split(text)
     if lines[-1] == "":  # the newline ends the last line; it does not start another
         lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    return lines
 
 
 def _numbered(text: str) -> Iterator[tuple[int, str]]:
@@ -163,7 +164,11 @@ def _json_object(name: str, number: int, line: str) -> dict[str, Any]:
 def _read_csv(path: Path, text: str, rows: _Rows, query_column: str) -> None:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
     reader = csv.reader(file_lines(text), dialect=dialect)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        msg = f"{path}:1: not valid CSV ({exc}); check the quoting of the header row"
+        raise PlanError(msg) from None
     if header is None:
         msg = (
             f"{path}: empty file; write a header row (query[,weight][,lang]) and one row per query"
