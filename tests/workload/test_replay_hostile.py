@@ -144,8 +144,11 @@ GOOD = '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a?q={q} HTTP/1.1" 200 1
 
 @given(
     queries=st.lists(
-        st.text(st.characters(exclude_categories=["Cc", "Cs", "Zs"], exclude_characters='"\\'),
-                min_size=1),
+        st.builds(
+            lambda a, sep: f"{a}{sep}",
+            st.text(st.characters(exclude_categories=["Cc", "Cs", "Zs"], exclude_characters='"\\')),
+            st.sampled_from(["\u2028", "\u2029", "\x85", ""]),
+        ),
         max_size=6,
     )
 )  # fmt: skip
