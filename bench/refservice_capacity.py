@@ -43,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from loadplan.workload.vocab import SCRIPTS, vocabulary
+from loadplan.languages import SCRIPTS
+from loadplan.workload.vocab import vocabulary
 
 READY = re.compile(r"ready at (http://\S+)")
 SERVICE_CORE, LOAD_CORE = "1", "0"

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from loadplan.plan.workload import WorkloadSpec
+from loadplan.workload.build import build_sampler
 from loadplan.workload.sampler import RequestSampler
-from loadplan.workload.spec import WorkloadSpec, build_sampler
 from loadplan.workload.vocab import vocabulary
 
 LANGUAGES = ("en", "es", "de", "fr", "ru", "zh", "ja", "ar", "hi")

@@ -18,14 +18,15 @@ from loadplan.errors import (
 )
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
-from loadplan.results.run import RunResult
+from loadplan.plan.workload import WorkloadSpec
+from loadplan.results.result import RunResult
 from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.scenarios.runner import RunOutcome, execute
 from loadplan.scenarios.session import SessionOutcome, run_session
 from loadplan.schedule.arrivals import Arrivals
 from loadplan.schedule.stages import RateProfile, Segment
 from loadplan.verdict import Verdict, VerdictRow
-from loadplan.workload.spec import WorkloadSpec, build_sampler
+from loadplan.workload.build import build_sampler
 
 __version__ = "0.1.0"
 

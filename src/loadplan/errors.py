@@ -7,7 +7,9 @@ The hot path never raises for a failed request: a failure becomes an ``Outcome``
     ├── PlanError (also ValueError)     a plan or a CLI setting is wrong; names file:line field
     ├── TargetError                     the target cannot be reached or answers unusably
     ├── GeneratorBoundError             the generator, not the target, limited the run
-    └── RunDirError                     a run directory is missing or unreadable
+    ├── RunDirError                     a run directory is missing or unreadable
+    └── CapacityError (also ValueError) capacity data cannot be fitted (too few load levels,
+                                        a bad CSV cell); names file:line and what to add
 
 Each message says what was wanted, what was got, and the fix, in one line.
 """
@@ -49,6 +51,15 @@ class GeneratorBoundError(LoadplanError):
 
 class RunDirError(LoadplanError):
     """A run directory is missing, empty or unreadable."""
+
+    exit_code = 2
+
+
+class CapacityError(LoadplanError, ValueError):
+    """Capacity-model input cannot be fitted: too few load levels, or a bad value or CSV row.
+
+    The message names the file and line when there is one, and says what to add or change.
+    """
 
     exit_code = 2
 

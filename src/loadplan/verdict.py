@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE = 0, 1, 3
+EXIT_PASS, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 3, 130
 NO_DATA = "no data"
 
 
@@ -140,3 +140,21 @@ def decide(rows: Sequence[VerdictRow], inconclusive: Sequence[str] = ()) -> Verd
     judged = [row.passed for row in rows if row.passed is not None]
     passed = None if inconclusive or not judged else all(judged)
     return Verdict(passed, tuple(rows), tuple(inconclusive))
+
+
+def run_exit_code(
+    verdict: Verdict | None, *, complete: bool, interrupted: bool, generator_bound: bool
+) -> int:
+    """The exit code of a run, from its verdict and how it ended: the one place it is decided.
+
+    130 interrupted; a run that did not finish (a worker failed, it was killed) 3 whatever its
+    verdict says, since the stages it did not reach were never judged; with [slo], the verdict's
+    code; without, 3 if the generator could not keep up, else 0.
+    """
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if not complete:
+        return EXIT_INCONCLUSIVE
+    if verdict is not None:
+        return verdict.exit_code
+    return EXIT_INCONCLUSIVE if generator_bound else EXIT_PASS

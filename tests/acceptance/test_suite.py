@@ -94,6 +94,12 @@ def test_suite_passes_through_the_ci_script_with_exit_0(
     assert stages >= {"ramp-up", "sustained", "spike", "cache-cold", "cache-warm", "run"}
     flush = next(r for r in summary["verdict"]["rows"] if r["objective"] == "cache flush")
     assert "no [admin] cache_flush" in flush["measured"]
+    # The suite ends with the capacity plan made from its breakpoint staircase.
+    assert "2x growth: " in result.stdout
+    assert "instances (N+1), each at " in result.stdout
+    capacity = json.loads((out / "report" / "capacity.json").read_text())
+    assert capacity["max_qps_under_slo"]["lower_bound"] is True  # 2 steps of 40 req/s held
+    assert "Capacity plan" in (out / "report" / "report.html").read_text()
     # The run directory holds it all: `loadplan summary` prints the same verdict from disk.
     again = loadplan("summary", str(out))
     assert again.returncode == 0

@@ -117,3 +117,36 @@ def test_unreachable_redis_is_one_line_and_nonzero_exit() -> None:
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"loadplan: error: --cache {url}: Redis is not reachable")
     assert time.monotonic() - started < 30  # it checks Redis before building any index
+
+
+def test_max_concurrency_reaches_the_service_and_its_metrics(data_dir: Path) -> None:
+    args = ["--port", "0", "--docs", "300", "--languages", "en,zh,ar", "--data-dir", str(data_dir)]
+    proc, url, lines = start([*args, "--max-concurrency", "3", "--added-latency", "5ms"])
+    try:
+        assert "; /search cap 3 per process" in lines[1]
+        with urllib.request.urlopen(f"{url}/search?q=the&lang=en") as reply:
+            assert reply.status == 200
+        with urllib.request.urlopen(f"{url}/metrics") as reply:
+            text = reply.read().decode()
+    finally:
+        code, _, err = stop(proc, signal.SIGTERM)
+    assert code == 0, err
+    assert re.search(r"^refservice_max_concurrency 3\.0$", text, re.M)
+    assert re.search(r"^refservice_queue_waiting 0\.0$", text, re.M)
+
+
+def test_max_concurrency_below_one_is_one_line_and_exit_2() -> None:
+    result = subprocess.run(
+        loadplan("target", "serve", "--max-concurrency", "0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        (
+            "loadplan: error: --max-concurrency = 0: use 1-100000 requests at once, "
+            "or leave it out for no cap"
+        )
+    ]

@@ -228,3 +228,26 @@ def test_a_pool_sends_the_bytes_encoded_before_the_run() -> None:
     assert sum(raw.errors.get("ok", 0) for raw in raws) == 25
     assert len(heads) == 25
     assert all(b"X-Encoded: before" in head for head in heads)
+
+
+@pytest.mark.parametrize(
+    ("header_bytes", "cap", "expected"),
+    [
+        pytest.param(32_000, 65_536, ErrorClass.OK, id="32KB-head-under-the-default-cap"),
+        pytest.param(1 << 20, 65_536, ErrorClass.PROTOCOL_ERROR, id="1MB-head"),
+        pytest.param(1 << 20, 2 << 20, ErrorClass.OK, id="1MB-head-under-a-2MB-cap"),
+    ],
+)
+def test_a_response_head_over_the_cap_is_a_protocol_error(
+    stub_server: Callable[..., StubServer], header_bytes: int, cap: int, expected: ErrorClass
+) -> None:
+    server = stub_server("hugeheaders", "--header-bytes", str(header_bytes))
+    errors = errors_of(run_briefly(server.url, capture_header="X-Cache", max_header_bytes=cap))
+    assert errors == {expected.value: 40}
+
+
+def test_the_head_cap_leaves_bodies_alone(tiny_http: Callable[..., object]) -> None:
+    server = tiny_http(lambda: (200, b"b" * 1_000_000))
+    snaps = run_briefly(server.url, rate=10, total_timeout=5.0, read_timeout=5.0)  # type: ignore[attr-defined]
+    assert errors_of(snaps) == {ErrorClass.OK.value: 10}
+    assert sum(s.bytes_in for s in snaps) > 10_000_000

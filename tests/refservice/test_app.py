@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
+from loadplan.languages import SCRIPTS
 from loadplan.refservice.background import RunningService
 from loadplan.refservice.corpus import CorpusSpec, generate_language
-from loadplan.workload.vocab import SCRIPTS, vocabulary
+from loadplan.workload.vocab import vocabulary
 
 from .support import Http, metric, search_path
 

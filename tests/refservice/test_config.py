@@ -17,6 +17,7 @@ def test_defaults() -> None:
     assert config.cache.kind == "lru"
     assert config.cache.ttl == 300.0
     assert not config.faults.active
+    assert config.max_concurrency is None
     assert len(config.languages) >= 9
 
 
@@ -37,7 +38,9 @@ def test_every_option_parsed() -> None:
         stall_for="1s",
         slow_fraction="0.05:500ms",
         languages="en,zh",
+        max_concurrency=8,
     )
+    assert config.max_concurrency == 8
     assert config.cache.kind == "redis"
     assert config.cache.url == "redis://127.0.0.1:6390/2"
     assert config.cache.ttl == 120.0
@@ -76,6 +79,8 @@ def test_every_option_parsed() -> None:
         ({"slow_fraction": "0.05"}, "write FRACTION:DELAY, e.g. 0.05:500ms"),
         ({"slow_fraction": "2:1s"}, "write FRACTION:DELAY"),
         ({"languages": "en,xx"}, "--languages = 'en,xx': use codes from"),
+        ({"max_concurrency": 0}, "--max-concurrency = 0: use 1-100000 requests at once"),
+        ({"max_concurrency": 100_001}, "--max-concurrency = 100001: use 1-100000"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else "",
 )

@@ -6,8 +6,8 @@ import collections
 import itertools
 import unicodedata
 
+from loadplan.languages import SCRIPTS, SPACELESS
 from loadplan.refservice.corpus import CorpusSpec, generate, generate_language
-from loadplan.workload.vocab import SCRIPTS, SPACELESS
 
 _SCRIPT_PREFIX = {
     "Latin": ("LATIN",),

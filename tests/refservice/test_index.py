@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from loadplan.languages import SCRIPTS
 from loadplan.refservice.corpus import CorpusSpec, Document, generate_language
 from loadplan.refservice.index import (
     INDEX_FILE,
@@ -17,7 +18,7 @@ from loadplan.refservice.index import (
     index_fingerprint,
     stored_fingerprint,
 )
-from loadplan.workload.vocab import SCRIPTS, vocabulary
+from loadplan.workload.vocab import vocabulary
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from loadplan.results.histogram import decode
-from loadplan.results.run import RunResult
+from loadplan.results.result import RunResult
 from tests.report.support import RunSpec, write_run
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from loadplan.analysis.slo import event_row
 from loadplan.scenarios.flush import LEAD_S, CacheFlusher, FlushHook
 from tests.conftest import Answer, TinyHttp
 
@@ -46,7 +47,7 @@ def test_a_failed_flush_is_recorded_not_raised(
     (event,) = flusher.events
     assert event.ok is False
     assert detail in event.detail
-    assert event.row().measured.startswith("not flushed: ")
+    assert event_row(event).measured.startswith("not flushed: ")
 
 
 def test_without_a_hook_the_stage_is_noted() -> None:

@@ -2,8 +2,12 @@
 
 Modes: ok, freeze (every answer held back during one window), slow (every answer held back
 ``--delay`` seconds), reset (RST on each request), garbage (answers that are not HTTP), silent
-(never answers), status500.
-It prints ``PORT <n>`` when listening. ``GET /__stats`` returns how many requests it has seen.
+(never answers), status500, and three hostile ones: trickle (the answer a byte every
+``--delay`` seconds), hugeheaders (``--header-bytes`` of headers before the body), endless (a
+chunked body that never ends).
+It prints ``PORT <n>`` when listening (``--port`` asks for one: a restarted stub takes its old
+port). ``GET /__stats`` returns how many requests it has seen; ``--count-file`` keeps that count
+in a file, written before each answer, so it outlives a SIGKILL.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import struct
 import time
@@ -20,9 +25,16 @@ ERR = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail"
 
 
 class Stats:
-    def __init__(self) -> None:
+    def __init__(self, count_file: str = "") -> None:
         self.requests = 0
         self.first: float | None = None
+        self.fd = os.open(count_file, os.O_WRONLY | os.O_CREAT, 0o644) if count_file else -1
+
+    def count(self) -> None:
+        self.requests += 1
+        if self.fd >= 0:
+            # Fixed width at offset 0: one pwrite, never a torn or shorter number.
+            os.pwrite(self.fd, b"%20d\n" % self.requests, 0)
 
 
 class Handler(asyncio.Protocol):
@@ -49,7 +61,7 @@ class Handler(asyncio.Protocol):
             )
             return
         now = time.monotonic()
-        self.stats.requests += 1
+        self.stats.count()
         if self.stats.first is None:
             self.stats.first = now
         mode = self.args.mode
@@ -70,6 +82,14 @@ class Handler(asyncio.Protocol):
             asyncio.get_running_loop().call_later(
                 self.args.delay, lambda: transport.is_closing() or transport.write(OK)
             )
+        elif mode == "trickle":
+            asyncio.get_running_loop().create_task(self.trickle(OK))
+        elif mode == "hugeheaders":
+            line = b"X-Filler: " + b"a" * 990 + b"\r\n"
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+            self.transport.write(head + line * (self.args.header_bytes // len(line)) + b"\r\nok")
+        elif mode == "endless":
+            asyncio.get_running_loop().create_task(self.endless())
         elif mode == "freeze":
             start = self.stats.first + self.args.freeze_at
             end = start + self.args.freeze_for
@@ -81,6 +101,24 @@ class Handler(asyncio.Protocol):
             else:
                 self.transport.write(OK)
 
+    async def trickle(self, answer: bytes) -> None:
+        transport = self.transport
+        assert transport is not None
+        for i in range(len(answer)):
+            if transport.is_closing():
+                return
+            transport.write(answer[i : i + 1])
+            await asyncio.sleep(self.args.delay)
+
+    async def endless(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        transport.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (16384, b"z" * 16384)
+        while not transport.is_closing():
+            transport.write(chunk)
+            await asyncio.sleep(0.005)  # ~3 MB/s: endless, without spending the machine's CPU
+
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
@@ -88,6 +126,9 @@ async def main() -> None:
     parser.add_argument("--freeze-at", type=float, default=2.0)
     parser.add_argument("--freeze-for", type=float, default=1.0)
     parser.add_argument("--delay", type=float, default=0.3)
+    parser.add_argument("--header-bytes", type=int, default=1 << 20)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--count-file", default="")
     parser.add_argument("--tls-cert", default="")
     parser.add_argument("--tls-key", default="")
     args = parser.parse_args()
@@ -97,10 +138,10 @@ async def main() -> None:
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-    stats = Stats()
+    stats = Stats(args.count_file)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: Handler(args, stats), "127.0.0.1", 0, backlog=4096, ssl=context
+        lambda: Handler(args, stats), "127.0.0.1", args.port, backlog=4096, ssl=context
     )
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)

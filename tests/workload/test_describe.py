@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loadplan.workload.spec import WorkloadSpec, build_sampler, load_sampler
+from loadplan.plan.workload import WorkloadSpec
+from loadplan.workload.build import build_sampler, load_sampler
 
 from .conftest import WriteFile, make_sampler
 

@@ -7,8 +7,9 @@ import unicodedata
 import numpy as np
 import pytest
 
-from loadplan.workload.pools import DEFAULT_TERMS, build_pool
-from loadplan.workload.vocab import SCRIPTS, SPACELESS
+from loadplan.languages import SCRIPTS, SPACELESS
+from loadplan.plan.workload_tables import DEFAULT_TERMS
+from loadplan.workload.pools import build_pool
 
 _SCRIPT_NAMES = {
     "Latin": ("LATIN",),

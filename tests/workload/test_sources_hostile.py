@@ -14,7 +14,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from loadplan.errors import PlanError
-from loadplan.workload.sources import QueryTable, is_lang_tag, read_queries
+from loadplan.languages import is_lang_tag
+from loadplan.workload.sources import QueryTable, read_queries
 from tests.support.hostile import check_problems, line_count
 
 SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl")

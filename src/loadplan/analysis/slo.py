@@ -32,6 +32,7 @@ import numpy as np
 from loadplan.plan.scenario import Scenario, StagePlan
 from loadplan.plan.slo import PERCENTILES, SloSpec
 from loadplan.plan.stages import StageKind
+from loadplan.results.events import CACHE_FLUSH, RunEvent
 from loadplan.results.run import RunTotals
 from loadplan.results.snapshot import parse_tag_key
 from loadplan.results.stagebook import SecondRow, StageBook, WindowP95
@@ -107,6 +108,15 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
     order = {s.name: i for i, s in enumerate(stages)} | {"run": len(stages)}
     rows.sort(key=lambda row: order.get(row.stage, len(stages)))
     return decide(rows, inconclusive)
+
+
+def event_row(event: RunEvent) -> VerdictRow:
+    """A run's event as a reported verdict line (a cache flush made, or not)."""
+    if event.kind == CACHE_FLUSH:
+        measured = ("flushed: " if event.ok else "not flushed: ") + event.detail
+        return VerdictRow("cache flush", event.stage, "reported", measured[:120], None)
+    measured = ("" if event.t_s is None else f"t={event.t_s:g}s: ") + event.detail
+    return VerdictRow(event.kind, event.stage or "run", "reported", measured[:120], None)
 
 
 def second_failures(row: SecondRow, slo: SloSpec) -> list[str]:

@@ -32,8 +32,10 @@ def build_app() -> typer.Typer:
 
         print(__version__)
 
+    from loadplan.cli import capacity as capacity_cli
     from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
+    from loadplan.cli import judge as judge_cli
     from loadplan.cli import report as report_cli
     from loadplan.cli import run as run_cli
     from loadplan.cli import suite as suite_cli
@@ -42,11 +44,13 @@ def build_app() -> typer.Typer:
 
     run_cli.register(app)
     suite_cli.register(app)
+    judge_cli.register(app)
     report_cli.register(app)
     dashboard_cli.register(app)
     demo_cli.register(app)
     target_cli.register(app)
     workload_cli.register(app)
+    capacity_cli.register(app)
     return app
 
 

@@ -15,11 +15,7 @@ from loadplan.engine.build import engine_build
 from loadplan.plan.load import load_plan
 from loadplan.plan.model import Plan
 from loadplan.plan.source import PlanSource
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_INCONCLUSIVE = 3
-EXIT_INTERRUPTED = 130
+from loadplan.verdict import EXIT_INCONCLUSIVE, EXIT_PASS
 
 
 def default_run_dir() -> Path:
@@ -36,15 +32,17 @@ def run_meta(
 ) -> dict[str, Any]:
     """``engine``: the ``EngineBuild.label`` of the engine that runs the plan."""
     from loadplan import __version__
+    from loadplan.results.redact import redact_command, redact_plan
 
+    # Secret header values (the flush token, API keys) stay out of the shareable run directory.
     return {
         "loadplan": __version__,
         "engine": engine,
-        "command": command,
+        "command": redact_command(command),
         "plan_file": str(plan_path) if plan_path else None,
-        "plan": plan.model_dump(mode="json"),
+        "plan": redact_plan(plan.model_dump(mode="json")),
         "target": plan.target.url,
-        "mode": plan.load.mode.value,
+        "mode": plan.loop.value,
         "workers": plan.load.workers,
         "lag_bound_ms": plan.generator.lag_bound * 1000,
     }
@@ -129,7 +127,13 @@ def register(app: typer.Typer) -> None:
         put(("output", "metrics_port"), "--metrics-port", metrics_port)
         put(("output", "metrics_host"), "--metrics-host", metrics_host)
         plan, source = load_plan(plan_file, overrides)
-        code = run_plan(plan, plan_file, Console(), source, command=command_line())
+        console = Console()
+        if plan.stages:
+            from loadplan.cli.suite import print_stages
+            from loadplan.plan.scenario import Scenario
+
+            print_stages(Scenario.from_plan(plan), console)
+        code = run_plan(plan, plan_file, console, source, command=command_line())
         raise typer.Exit(code)
 
     @app.command("summary")
@@ -139,7 +143,7 @@ def register(app: typer.Typer) -> None:
         """Print the summary of a run directory, even one whose run was killed."""
         from loadplan.report.terminal import render_summary
         from loadplan.report.verdict_terminal import render_stages, render_verdict
-        from loadplan.results.run import RunResult
+        from loadplan.results.result import RunResult
 
         result = RunResult.load(run_dir)
         console = Console()
@@ -150,7 +154,7 @@ def register(app: typer.Typer) -> None:
         render_verdict(summary.get("verdict"), console)
         if not summary["complete"]:
             # A partial run: its numbers are real but cover part of the plan; no verdict code.
-            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK)
+            raise typer.Exit(EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_PASS)
         raise typer.Exit(exit_code(summary))
 
 
@@ -174,7 +178,7 @@ def run_plan(
     from loadplan.scenarios.session import run_session
     from loadplan.sinks.live import LiveView
     from loadplan.units import format_duration
-    from loadplan.workload.spec import build_sampler
+    from loadplan.workload.build import build_sampler
 
     base_dir = plan_path.parent if plan_path else Path.cwd()
     sampler = build_sampler(plan.workload, base_dir, plan=source)
@@ -193,7 +197,7 @@ def run_plan(
     count = len(scenario.stages)
     what = f"{count} stage{'s' if count > 1 else ''}, " if staged else ""
     console.print(
-        f"loadplan: {plan.load.mode.value} loop against {plan.target.url} for "
+        f"loadplan: {plan.loop.value} loop against {plan.target.url} for "
         f"{what}{format_duration(planned_s)}; writing {run_dir}",
         highlight=False,
     )
@@ -238,25 +242,56 @@ def run_plan(
         render_stages(summary["stages"], console)
     render_verdict(summary.get("verdict"), console)
     console.print(f"run directory: {run_dir}", highlight=False)
+    if scenario.breakpoint is not None or any(s.kind.value == "step" for s in scenario.stages):
+        plan_capacity_safely(run_dir, plan, console)
     if plan.output.report:
         write_report_safely(run_dir, console)
     return exit_code(summary)
 
 
-def exit_code(summary: dict[str, Any]) -> int:
-    """130 interrupted; with [slo], the verdict's code; else 3 if untrustworthy, 0 if done.
+def plan_capacity_safely(run_dir: Path, plan: Plan, console: Console) -> None:
+    """End a run that has a staircase with its capacity plan (RUN_DIR/report/capacity.json and
+    capacity-planning.md) and its headline; a plan that cannot be made is one line, never a
+    lost run."""
+    import json
 
-    A run that did not finish (a worker failed) is inconclusive whatever its verdict says.
-    """
-    if str(summary.get("stop_reason", "")).startswith("interrupted"):
-        return EXIT_INTERRUPTED
-    if not summary.get("complete"):
-        return EXIT_INCONCLUSIVE
-    verdict = summary.get("verdict")
-    if verdict is not None:
-        passed = verdict.get("pass")
-        return EXIT_INCONCLUSIVE if passed is None else (EXIT_OK if passed else EXIT_FAIL)
-    return EXIT_INCONCLUSIVE if summary["generator"]["bound"] else EXIT_OK
+    from loadplan.analysis.capacity.plan import CapacityOptions, plan_capacity
+    from loadplan.errors import LoadplanError
+    from loadplan.report.capacity import CAPACITY_JSON, headline, write_capacity_docs
+    from loadplan.results.result import RunResult
+
+    if plan.slo is None:
+        return
+    try:
+        made = plan_capacity([RunResult.load(run_dir)], CapacityOptions(command=""))
+    except LoadplanError as exc:
+        console.print(f"capacity plan: none ({exc})", highlight=False, soft_wrap=True)
+        return
+    data = made.to_json() | {"command": f"loadplan capacity {run_dir}"}
+    out = run_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CAPACITY_JSON).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    md, _ = write_capacity_docs(data, out)
+    for reason in made.inconclusive:
+        console.print(f"capacity plan: INCONCLUSIVE: {reason}", highlight=False, soft_wrap=True)
+    line = headline(data)
+    if line:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"capacity plan: {md}", highlight=False, soft_wrap=True)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """The run's exit code from its summary.json (``verdict.run_exit_code`` decides)."""
+    from loadplan.verdict import Verdict, run_exit_code
+
+    raw = summary.get("verdict")
+    return run_exit_code(
+        Verdict.from_json(raw) if raw is not None else None,
+        # A run that lost a worker offered less than its plan: inconclusive, like a partial one.
+        complete=bool(summary.get("complete")) and not summary.get("degraded"),
+        interrupted=str(summary.get("stop_reason", "")).startswith("interrupted"),
+        generator_bound=bool(summary["generator"]["bound"]),
+    )
 
 
 def write_report_safely(run_dir: Path, console: Console) -> None:

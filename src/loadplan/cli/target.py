@@ -63,6 +63,13 @@ def register(app: typer.Typer) -> None:
         slow_fraction: Annotated[
             str | None, typer.Option(help="FRACTION:DELAY of slow /search, e.g. 0.05:500ms.")
         ] = None,
+        max_concurrency: Annotated[
+            int | None,
+            typer.Option(
+                help="Serve at most N /search at once per process; the rest queue in arrival"
+                " order (with --added-latency D: capacity ~ N/D req/s). Default: no cap."
+            ),
+        ] = None,
     ) -> None:
         """Serve a multilingual search API (FTS5 index, result cache, /metrics, faults)."""
         from loadplan.refservice.config import parse_config
@@ -86,6 +93,7 @@ def register(app: typer.Typer) -> None:
             stall_every=stall_every,
             stall_for=stall_for,
             slow_fraction=slow_fraction,
+            max_concurrency=max_concurrency,
         )
         run(config)
 

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from loadplan.errors import PlanError
+from loadplan.workload.build import load_sampler
 from loadplan.workload.describe import DEFAULT_CACHE_SIZES, WorkloadDescription
-from loadplan.workload.spec import load_sampler
 
 
 def register(app: typer.Typer) -> None:

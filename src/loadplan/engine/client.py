@@ -27,6 +27,7 @@ from loadplan.engine.request import ErrorClass, Request
 from loadplan.errors import PlanError
 
 _now = time.monotonic_ns
+_NO_LIMIT = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,12 @@ class ClientSettings:
         total_timeout: seconds from send to the last byte.
         capture_header: a response header whose value becomes a tag (e.g. ``X-Cache``).
         max_backlog: most requests waiting for a connection; more are counted as dropped.
+        max_header_bytes: most bytes a response may send before its headers end; a longer
+            head is a ``protocol_error`` (as nginx and Node refuse an oversized head). Checked
+            after each read, so a head that arrives whole in one read passes: what it bounds
+            is the memory a captured header can take, never more than one read over the cap.
+            Bodies are never kept, so their size needs no cap: an endless one ends at the
+            timeout.
     """
 
     connections: int = 256
@@ -90,6 +97,7 @@ class ClientSettings:
     total_timeout: float = 10.0
     capture_header: str = ""
     max_backlog: int = 100_000
+    max_header_bytes: int = 65_536
 
 
 def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:
@@ -135,6 +143,7 @@ class Connection(asyncio.Protocol):
         "bytes_in",
         "captured",
         "complete",
+        "head_limit",
         "intended_ns",
         "keep_alive",
         "last_rx_ns",
@@ -157,6 +166,9 @@ class Connection(asyncio.Protocol):
         self.captured = b""
         self.complete = False
         self.keep_alive = True
+        self.head_limit = pool.settings.max_header_bytes
+        """Bytes of the current response allowed before its headers end; raised past any
+        length once they have ended, so the hot path tests one integer per read."""
 
     # asyncio.Protocol -------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -176,6 +188,10 @@ class Connection(asyncio.Protocol):
         # HttpParserUpgrade is not an HttpParserError: a 101 answer (we never ask to upgrade)
         # escaped into the event loop's error log and was counted as "other".
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self.abort(ErrorClass.PROTOCOL_ERROR)
+            return
+        if self.bytes_in > self.head_limit:
+            # Still in the headers past the cap: a captured header would grow without bound.
             self.abort(ErrorClass.PROTOCOL_ERROR)
             return
         # httptools calls on_message_complete from inside feed_data; the pool may send the next
@@ -201,6 +217,7 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         # httptools answers should_keep_alive() reliably only here, not after the body.
         self.keep_alive = self._parser.should_keep_alive()
+        self.head_limit = _NO_LIMIT
 
     def on_message_complete(self) -> None:
         self.complete = True
@@ -349,6 +366,7 @@ class Pool:
         conn.intended_ns = intended_ns
         conn.bytes_in = 0
         conn.keep_alive = True
+        conn.head_limit = self.settings.max_header_bytes
         if conn.captured:
             conn.captured = b""
         conn.sent_ns = conn.last_rx_ns = _now()

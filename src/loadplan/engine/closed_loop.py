@@ -3,6 +3,11 @@
 This is what wrk, hey and Locust do. It cannot hold a rate, and it hides a stalled target (users
 wait instead of piling up), so it is here for concurrency sweeps (throughput vs N for the USL
 fit), not for SLA verdicts. Latency equals service time: each request is intended when it is sent.
+
+How many users run is set from outside (``Users.set_users``), by the worker at the start of each
+second its user schedule changes: a sweep's step boundary is a second's boundary, so the worker
+cuts the old step's last second before the new step's users start, and every recorded second
+is at one concurrency.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import Request, RequestSource
 
 
-class _Users:
+class Users:
     """Feeds the pool the next request of the worker's share whenever a user is free.
 
-    ``go`` runs once per request, straight from the pool's answer callback, so it reads no
-    asyncio state: stopping moves ``end_ns`` to now instead of being checked on every request.
+    A user is a chain of requests: ``go`` sends its next one, and runs once per request, straight
+    from the pool's answer callback, so it reads no asyncio state: stopping moves ``end_ns`` to
+    now instead of being checked on every request. Fewer users end chains as their requests
+    finish (``ending``, checked in ``go``), so no request in flight is abandoned; more users
+    start new chains at once.
     """
 
     def __init__(
@@ -31,12 +39,16 @@ class _Users:
         clock: Clock,
         worker: int,
         workers: int,
-        think_s: float,
         end_ns: int,
     ) -> None:
         self.source, self.pool, self.recorder = source, pool, recorder
         self.worker, self.workers = worker, workers
-        self.think_s, self.end_ns = think_s, end_ns
+        self.end_ns = end_ns
+        self.think_s = 0.0
+        self.running = 0
+        """Chains alive: a request in flight or waiting for a connection, or a user thinking."""
+        self.ending = 0
+        """Chains to end when their current request finishes (a step with fewer users)."""
         self._next_index = worker
         self._buffer: list[Request] = []
         # The real clock's bound method saves a Python call per request; a test clock is kept.
@@ -45,6 +57,24 @@ class _Users:
         self._dispatched = recorder.dispatched_on_time
         self.sent = 0
         self.error: Exception | None = None
+
+    def set_users(self, users: int, think_s: float) -> None:
+        """From now on, run ``users`` users pausing ``think_s`` between an answer and the next
+        request. Does nothing once the run has ended."""
+        if self._now() >= self.end_ns:
+            return
+        self.think_s = think_s
+        self.pool.on_finished = self.after_think_time if think_s > 0 else self.go
+        staying = self.running - self.ending
+        if users <= staying:
+            self.ending += staying - users
+            return
+        # Chains told to end but still running are kept first: they hold a connection already.
+        kept = min(self.ending, users - staying)
+        self.ending -= kept
+        for _ in range(users - staying - kept):
+            self.running += 1
+            self.go()
 
     def _take(self) -> Request:
         if not self._buffer:
@@ -58,6 +88,10 @@ class _Users:
     def go(self) -> None:
         now = self._now()
         if now >= self.end_ns:
+            return
+        if self.ending:
+            self.ending -= 1
+            self.running -= 1
             return
         try:
             buffer = self._buffer
@@ -76,32 +110,15 @@ class _Users:
         self.pool.loop.call_later(self.think_s, self.go)
 
 
-async def run_closed_loop(
-    users: int,
-    think_s: float,
-    duration_s: float,
-    source: RequestSource,
-    pool: Pool,
-    recorder: Recorder,
-    clock: Clock,
-    start_ns: int,
-    stop: asyncio.Event,
-    worker: int = 0,
-    workers: int = 1,
-) -> int:
-    """Run ``users`` users until ``duration_s`` has passed; return how many requests were sent."""
-    end_ns = start_ns + int(duration_s * 1e9)
-    driver = _Users(source, pool, recorder, clock, worker, workers, think_s, end_ns)
-    pool.on_finished = driver.after_think_time if think_s > 0 else driver.go
-    await clock.sleep_until(start_ns)
-    for _ in range(users):
-        driver.go()
-    while clock.now_ns() < end_ns and driver.error is None:
+async def run_closed_loop(users: Users, clock: Clock, stop: asyncio.Event) -> int:
+    """Wait while ``users`` run (the worker sets how many) until their ``end_ns``, a stop or an
+    error; return how many requests were sent."""
+    while clock.now_ns() < users.end_ns and users.error is None:
         if stop.is_set():
-            driver.end_ns = clock.now_ns()
+            users.end_ns = clock.now_ns()
             break
-        await clock.sleep_until(min(end_ns, clock.now_ns() + 50_000_000))
-    pool.on_finished = None
-    if driver.error is not None:
-        raise driver.error
-    return driver.sent
+        await clock.sleep_until(min(users.end_ns, clock.now_ns() + 50_000_000))
+    users.pool.on_finished = None
+    if users.error is not None:
+        raise users.error
+    return users.sent

@@ -17,7 +17,7 @@ import numpy as np
 
 from loadplan.clock import Clock, MonotonicClock
 from loadplan.engine.client import ClientSettings, Pool, Target
-from loadplan.engine.closed_loop import run_closed_loop
+from loadplan.engine.closed_loop import Users, run_closed_loop
 from loadplan.engine.interval import RawInterval
 from loadplan.engine.open_loop import run_open_loop
 from loadplan.engine.recorder import Recorder
@@ -37,6 +37,34 @@ class LoopMode(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class UserStep:
+    """Closed loop: how many users a worker runs over a span of the run.
+
+    Attributes:
+        label: what the span's seconds are labelled ("sweep-2", "closed").
+        start_s: offset of the span's start in the run, whole seconds: the users change as a
+            second starts, so that each recorded second is at one concurrency.
+        end_s: offset of its end.
+        users: this worker's users during the span.
+        think_s: each user's pause between an answer and its next request.
+    """
+
+    label: str
+    start_s: float
+    end_s: float
+    users: int
+    think_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not float(self.start_s).is_integer() or self.end_s <= self.start_s or self.users < 0:
+            msg = (
+                f"user step {self.label!r} {self.start_s:g}..{self.end_s:g}s with {self.users} "
+                "users: a step starts at a whole second, ends after it, and has users >= 0"
+            )
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerSpec:
     """Everything one worker needs; the same value for every worker but ``worker``.
 
@@ -47,15 +75,18 @@ class WorkerSpec:
         profile: the run's rate profile (open loop); each worker sends its share of it.
         arrivals: uniform or Poisson (open loop).
         seed: seeds arrivals; sources carry their own seed.
-        users: this worker's users (closed loop).
-        think_s: pause between a user's requests (closed loop).
-        duration_s: run length (closed loop; open loop takes it from the profile).
+        users: this worker's users (closed loop without ``user_steps``).
+        think_s: pause between a user's requests (closed loop without ``user_steps``).
+        duration_s: run length (closed loop without ``user_steps``; open loop takes it from the
+            profile).
         worker: this worker's number, 0-based.
         workers: how many workers share the run.
         start_ns: monotonic time of the run's start, shared by all workers so intervals align.
         drain_s: after the schedule ends, how long to wait for answers still in flight.
         warm_connections: connections opened before the start (closed loop: one per user).
         offsets_s: explicit due times (recorded-timing replay) instead of ``profile``.
+        user_steps: closed loop: this worker's users span by span, one after the other from
+            0 s (a sweep's steps); empty: ``users`` for ``duration_s``, labelled "closed".
     """
 
     target: Target
@@ -73,6 +104,14 @@ class WorkerSpec:
     drain_s: float = 5.0
     warm_connections: int = 16
     offsets_s: tuple[float, ...] | None = None
+    user_steps: tuple[UserStep, ...] = ()
+
+    @property
+    def steps(self) -> tuple[UserStep, ...]:
+        """The closed loop's user schedule, ``users``/``duration_s`` as one step if not given."""
+        if self.user_steps:
+            return self.user_steps
+        return (UserStep(self.mode.value, 0.0, self.duration_s, self.users, self.think_s),)
 
 
 async def run_worker(
@@ -95,11 +134,27 @@ async def run_worker(
     cpu = CpuMeter()
     off_cpu = OffCpuMeter()
     profile = spec.profile
+    users: Users | None = None
+    steps: tuple[UserStep, ...] = ()
+    if spec.mode is LoopMode.CLOSED:
+        steps = spec.steps
+        end_ns = spec.start_ns + int(steps[-1].end_s * 1e9)
+        users = Users(source, pool, recorder, clock, spec.worker, spec.workers, end_ns)
+    step_at_second = {int(step.start_s): step for step in steps}
 
     def stage_at(t: float) -> str:
+        if steps:
+            # Past the end (the answers drained after it) the seconds are the last step's.
+            return next((s.label for s in steps if t < s.end_s), steps[-1].label)
         if profile is None:
             return "replay" if spec.offsets_s is not None else spec.mode.value
         return profile.label_at(min(t, profile.duration * (1 - 1e-12)))
+
+    def begin_second(index: int) -> None:
+        # Right after the previous second was cut: its in-flight peak is the old step's.
+        step = step_at_second.get(index)
+        if users is not None and step is not None:
+            users.set_users(step.users, step.think_s)
 
     def cut(index: int, end_s: float) -> None:
         inflight_max, pool.inflight_max = pool.inflight_max, pool.inflight
@@ -123,11 +178,13 @@ async def run_worker(
         await clock.sleep_until(spec.start_ns)
         cpu.read()
         off_cpu.read()
+        begin_second(0)
         while True:
             boundary = spec.start_ns + (next_index + 1) * 1_000_000_000
             await clock.sleep_until(boundary)
             cut(next_index, next_index + 1.0)
             next_index += 1
+            begin_second(next_index)
 
     async def watch_stop() -> None:
         while not stop.is_set():
@@ -157,20 +214,8 @@ async def run_worker(
                 end_ns = spec.start_ns + int(profile.duration * 1e9)
                 while not stop.is_set() and clock.now_ns() < end_ns:
                     await clock.sleep_until(min(end_ns, clock.now_ns() + 50_000_000))
-        else:
-            await run_closed_loop(
-                spec.users,
-                spec.think_s,
-                spec.duration_s,
-                source,
-                pool,
-                recorder,
-                clock,
-                spec.start_ns,
-                stop,
-                spec.worker,
-                spec.workers,
-            )
+        elif users is not None:
+            await run_closed_loop(users, clock, stop)
         # Let the last answers arrive: they belong to the run. After a stop (Ctrl-C, SIGTERM, a
         # breakpoint reached) nothing more is sent, requests still waiting for a connection stay
         # due but unsent, and answers in flight get a short grace: a user who stops a run wants

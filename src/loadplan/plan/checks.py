@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from loadplan.plan.model import Mode, Plan
 from loadplan.plan.source import PlanSource, format_field
-from loadplan.plan.stages import BreakpointStage
+from loadplan.plan.stages import BreakpointStage, SweepStage
 
 
 def _where(source: PlanSource | None, path: Sequence[str | int]) -> str:
@@ -26,11 +26,7 @@ def check_plan(plan: Plan, source: PlanSource | None) -> list[str]:
         hint = "set load.rate (requests per second), pass --rate, or give [[stages]]"
         where = _where(source, ("load", "rate"))
         problems.append(f"{where}: missing; open loop needs a rate: {hint}")
-    if plan.load.mode is Mode.CLOSED and plan.stages:
-        problems.append(
-            f"{_where(source, ('stages',))}: stages set rates, so they need open loop; "
-            'remove load.mode = "closed" or the [[stages]]'
-        )
+    problems += _sweep_problems(plan, source)
     names: dict[str, int] = {}
     for i, stage in enumerate(plan.stages):
         name = stage.name or stage.type
@@ -52,3 +48,35 @@ def check_plan(plan: Plan, source: PlanSource | None) -> list[str]:
                     'bound to break, e.g. p95 = "300ms" or error_rate = "0.1%"'
                 )
     return problems
+
+
+def _sweep_problems(plan: Plan, source: PlanSource | None) -> list[str]:
+    """A worker runs either a rate schedule or users: sweeps and rate stages cannot share a plan,
+    and ``[load]``'s users cannot stand beside the sweeps' own."""
+    sweeps = [i for i, stage in enumerate(plan.stages) if isinstance(stage, SweepStage)]
+    rated = [i for i, stage in enumerate(plan.stages) if not isinstance(stage, SweepStage)]
+    if sweeps and rated:
+        i, j = sweeps[0], rated[0]
+        msg = (
+            f"{_where(source, ('stages', i, 'type'))} = 'sweep': stages[{j}] is a "
+            f"{plan.stages[j].type!r} stage, which sets a rate; a sweep runs closed-loop users, "
+            "so put it in a plan of its own"
+        )
+    elif sweeps and plan.load.mode is Mode.CLOSED:
+        msg = (
+            f"{_where(source, ('load', 'mode'))} = 'closed': the sweep stages run closed-loop "
+            "users of their own; remove load.mode and load.users"
+        )
+    elif sweeps and plan.load.users is not None:
+        msg = (
+            f"{_where(source, ('load', 'users'))} = {plan.load.users}: the sweep stages set "
+            "the users; remove load.users"
+        )
+    elif rated and plan.load.mode is Mode.CLOSED:
+        msg = (
+            f"{_where(source, ('stages',))}: stages set rates, so they need open loop; "
+            'remove load.mode = "closed" or the [[stages]]'
+        )
+    else:
+        return []
+    return [msg]

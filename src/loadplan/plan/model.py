@@ -15,8 +15,8 @@ from loadplan.errors import shown
 from loadplan.plan.fields import Seconds
 from loadplan.plan.fields import Section as _Section
 from loadplan.plan.slo import SloSpec
-from loadplan.plan.stages import StageSpec, SuiteSpec
-from loadplan.workload.spec import WorkloadSpec
+from loadplan.plan.stages import StageSpec, SuiteSpec, SweepStage
+from loadplan.plan.workload import WorkloadSpec
 
 
 class Mode(enum.StrEnum):
@@ -179,3 +179,11 @@ class Plan(_Section):
     slo: SloSpec | None = None
     scrape: ScrapeSpec = ScrapeSpec()
     admin: AdminSpec = AdminSpec()
+
+    @property
+    def loop(self) -> Mode:
+        """How the workers send: closed loop with ``[load] mode = "closed"`` or sweep stages
+        (users, not a rate), else open loop."""
+        if self.load.mode is Mode.CLOSED or any(isinstance(s, SweepStage) for s in self.stages):
+            return Mode.CLOSED
+        return Mode.OPEN

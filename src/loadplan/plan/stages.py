@@ -18,6 +18,15 @@ Example::
     from = 100
     to = 1000
     duration = "2m"
+
+A ``sweep`` stage runs closed-loop users instead of a rate (a plan of its own)::
+
+    [[stages]]
+    type = "sweep"
+    users_from = 1
+    users_to = 32
+    users_factor = 2        # 1, 2, 4, ... 32; or users_step = 4 for 1, 5, 9, ...
+    step_duration = "10s"
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ from loadplan.plan.fields import Seconds, Section
 MAX_STEPS = 1000
 """A staircase longer than this is almost certainly a typo in ``step``."""
 
+MAX_USERS = 100_000
+"""A sweep's users are connections, one each; ``[client] connections`` has the same ceiling."""
+
 
 class StageKind(enum.StrEnum):
     CONSTANT = "constant"
@@ -41,12 +53,14 @@ class StageKind(enum.StrEnum):
     SPIKE = "spike"
     SOAK = "soak"
     BREAKPOINT = "breakpoint"
+    SWEEP = "sweep"
 
 
 class _Stage(Section):
     name: str = Field("", description="label carried on every second; default: the type")
     slo: bool | None = Field(
-        None, description="judge this stage against [slo]; default: yes, except spike/breakpoint"
+        None,
+        description="judge this stage against [slo]; default: yes, except spike/breakpoint/sweep",
     )
     flush_cache: bool = Field(False, description="flush the target's cache as the stage starts")
 
@@ -144,8 +158,75 @@ class SpikeStage(_Stage):
     recovery: Seconds = Field(gt=0)
 
 
+def user_levels(start: int, end: int, step: int | None, factor: float | None) -> tuple[int, ...]:
+    """The users of each sweep step: ``start`` up to ``end`` (inclusive when a step lands on it),
+    adding ``step`` or multiplying by ``factor``; a factor step adds at least one user, so
+    1, 1.5 x ... gives 1, 2, 3, 4, 6, 9 instead of repeating 1."""
+    levels = [start]
+    while True:
+        last = levels[-1]
+        following = last + step if step is not None else max(last + 1, round(last * (factor or 2)))
+        if following > end:
+            return tuple(levels)
+        levels.append(following)
+
+
+class SweepStage(_Stage):
+    """Closed-loop users in steps, for throughput against concurrency (the USL fit): each step
+    runs its users for ``step_duration``, each user sending its next request when the last one
+    answers (plus ``think``).
+
+    A sweep sets users, not a rate, so a plan whose stages are sweeps holds nothing else
+    (``plan/checks.py``). Steps last whole seconds: a worker records a second at a time, and
+    each recorded second is at one concurrency.
+    """
+
+    type: Literal["sweep"]
+    users_from: int = Field(ge=1, description="users of the first step")
+    users_to: int = Field(ge=1, le=MAX_USERS, description="users of the last step (inclusive)")
+    users_step: int | None = Field(None, ge=1, description="users added per step")
+    users_factor: float | None = Field(None, gt=1, le=100, description="or: users multiplied")
+    step_duration: Seconds = Field(ge=1, description="whole seconds")
+    think: Seconds | None = Field(None, ge=0, description="pause per request; default: [load]")
+
+    @field_validator("step_duration")
+    @classmethod
+    def _whole_seconds(cls, seconds: float) -> float:
+        if not seconds.is_integer():
+            msg = (
+                "a sweep step lasts whole seconds (each recorded second is at one concurrency); "
+                f'use e.g. "{max(1, round(seconds)):g}s"'
+            )
+            raise ValueError(msg)
+        return seconds
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SweepStage:
+        if (self.users_step is None) == (self.users_factor is None):
+            msg = (
+                "give users_step (users added per step, e.g. 4) or users_factor "
+                "(users multiplied per step, e.g. 2), one of the two"
+            )
+            raise ValueError(msg)
+        if self.users_to < self.users_from:
+            msg = (
+                f"users_to = {self.users_to} is below users_from = {self.users_from}; "
+                "a sweep goes up"
+            )
+            raise ValueError(msg)
+        count = len(self.users)
+        if count > MAX_STEPS:
+            msg = f"{count} steps; at most {MAX_STEPS}: raise users_step or lower users_to"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def users(self) -> tuple[int, ...]:
+        return user_levels(self.users_from, self.users_to, self.users_step, self.users_factor)
+
+
 StageSpec = Annotated[
-    ConstantStage | SoakStage | RampStage | StepStage | SpikeStage | BreakpointStage,
+    ConstantStage | SoakStage | RampStage | StepStage | SpikeStage | BreakpointStage | SweepStage,
     Field(discriminator="type"),
 ]
 

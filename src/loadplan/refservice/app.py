@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from loadplan.refservice.cache import Cache, CacheUnavailable
 from loadplan.refservice.config import ServiceConfig
 from loadplan.refservice.faults import FaultDice, FaultMiddleware
+from loadplan.refservice.gate import ConcurrencyGate, GateMiddleware
 from loadplan.refservice.index import SearchIndex, SearchResult
 from loadplan.refservice.metrics import CONTENT_TYPE, ServiceMetrics
 from loadplan.refservice.params import BadRequest, parse_search
@@ -114,6 +115,12 @@ def create_app(parts: AppParts) -> Starlette:
             index.close()
 
     middleware = [Middleware(_MetricsMiddleware, metrics=metrics)]
+    # Outermost first: the metrics time the wait for a slot too, and a request holds its slot
+    # through the injected delays, so the cap and the added latency make a known capacity.
+    if config.max_concurrency is not None:
+        gate = ConcurrencyGate(config.max_concurrency)
+        metrics.watch_gate(gate)
+        middleware.append(Middleware(GateMiddleware, gate=gate))
     if parts.dice is not None and parts.dice.config.active:
         middleware.append(Middleware(FaultMiddleware, dice=parts.dice, on_fault=metrics.fault))
     app = Starlette(

@@ -20,15 +20,8 @@ from typing import IO
 from loadplan.refservice.app import AppParts
 from loadplan.refservice.config import ServiceConfig
 from loadplan.refservice.errors import ServiceStartError
-from loadplan.refservice.server import (
-    READY_PREFIX,
-    ReadyServer,
-    bind_socket,
-    make_parts,
-    prepare_index,
-    url_of,
-    uvicorn_config,
-)
+from loadplan.refservice.process import ReadyServer, make_parts, uvicorn_config
+from loadplan.refservice.server import READY_PREFIX, bind_socket, prepare_index, url_of
 
 
 class RunningService:

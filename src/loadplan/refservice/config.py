@@ -7,6 +7,7 @@ naming the option, the value given and the fix, and all problems are reported to
 Example::
 
     config = parse_config(port=0, docs=2000, cache="lru", added_latency="20ms:5ms")
+    capped = parse_config(port=0, added_latency="40ms", max_concurrency=8)  # ~200 req/s
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 from loadplan.errors import PlanError
+from loadplan.languages import SCRIPTS
 from loadplan.refservice.corpus import CorpusSpec
 from loadplan.units import format_duration, parse_duration
-from loadplan.workload.vocab import SCRIPTS
 
 CacheKind = Literal["lru", "none", "redis"]
 _Bad = Callable[[str, object, str], None]
@@ -28,6 +29,7 @@ _Duration = Callable[[str, str], float]
 
 MAX_QUERY_CHARS = 512
 MAX_LIMIT = 100
+MAX_CONCURRENCY = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,9 @@ class ServiceConfig:
             33-104 ms) than 2 threads; the hand-off and the GIL's switch interval cost more
             than the blocking they avoid. With every request a miss, threads halve the P99.9 at
             the same throughput (docs/performance/reference-service.md).
+        max_concurrency: at most this many ``/search`` requests are served at once per process,
+            the others wait in arrival order (None: no cap). With ``faults.added_latency`` d
+            the process's capacity is about ``max_concurrency / d`` requests per second.
     """
 
     host: str = "127.0.0.1"
@@ -129,6 +134,7 @@ class ServiceConfig:
     admin_token: str | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
     query_threads: int = 0
+    max_concurrency: int | None = None
 
     def corpus(self) -> CorpusSpec:
         return CorpusSpec(docs=self.docs, seed=self.seed, languages=self.languages)
@@ -153,6 +159,7 @@ def parse_config(
     slow_fraction: str | None = None,
     query_threads: int = 0,
     languages: str | None = None,
+    max_concurrency: int | None = None,
 ) -> ServiceConfig:
     """Validate option values as typed on the command line; raise PlanError naming all problems."""
     problems: list[str] = []
@@ -184,6 +191,12 @@ def parse_config(
         bad("--workers", workers, "use 1-64 worker processes")
     if not 0 <= query_threads <= 64:
         bad("--query-threads", query_threads, "use 0 (inline) to 64")
+    if max_concurrency is not None and not 1 <= max_concurrency <= MAX_CONCURRENCY:
+        bad(
+            "--max-concurrency",
+            max_concurrency,
+            f"use 1-{MAX_CONCURRENCY} requests at once, or leave it out for no cap",
+        )
     if admin_token is not None and not admin_token.strip():
         bad("--admin-token", admin_token, "give a non-empty token, or leave it out to disable")
     faults = _faults(
@@ -205,6 +218,7 @@ def parse_config(
         admin_token=admin_token,
         faults=faults,
         query_threads=query_threads,
+        max_concurrency=max_concurrency,
     )
 
 

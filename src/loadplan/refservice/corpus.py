@@ -27,7 +27,8 @@ from importlib.metadata import version
 
 import numpy as np
 
-from loadplan.workload.vocab import SCRIPTS, SPACELESS, Vocabulary, vocabulary
+from loadplan.languages import SCRIPTS, SPACELESS
+from loadplan.workload.vocab import Vocabulary, vocabulary
 
 CORPUS_VERSION = 2
 """Bump when generation changes, so indexes built by older code are rebuilt, not reused."""
@@ -45,7 +46,7 @@ class CorpusSpec:
     Attributes:
         docs: total number of documents, split evenly across ``languages``.
         seed: seeds every random choice.
-        languages: ISO 639-1 codes, each a key of ``vocab.SCRIPTS``.
+        languages: ISO 639-1 codes, each a key of ``loadplan.languages.SCRIPTS``.
         vocab_size: how many of each language's most frequent words to draw from.
         mean_body_words: median body length in words (lengths are log-normal around it).
     """

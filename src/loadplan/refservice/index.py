@@ -38,9 +38,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadplan.languages import SCRIPTS, SPACELESS
 from loadplan.refservice.corpus import CorpusSpec, Document, generate
 from loadplan.refservice.snippet import snippet, terms_pattern
-from loadplan.workload.vocab import SCRIPTS, SPACELESS
 
 INDEX_FILE = "index.sqlite"
 SCHEMA_VERSION = 1

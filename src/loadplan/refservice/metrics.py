@@ -17,6 +17,8 @@ Names (all prefixed ``refservice_``)::
     cache_up                                    1 while the cache answers
     index_documents{lang}                       documents per language
     faults_injected_total{kind}                 stall | latency | slow | error
+    max_concurrency, inflight, queue_waiting    the /search cap, slots held, requests queued
+                                                (only with --max-concurrency)
     process_*                                   CPU seconds, resident memory, start time
 """
 
@@ -37,6 +39,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from loadplan.refservice.cache import CacheStats
+from loadplan.refservice.gate import ConcurrencyGate
 
 ROUTES = frozenset({"/search", "/healthz", "/metrics", "/admin/cache/flush"})
 """Paths that get their own label value; anything else is counted as route="other", so a
@@ -67,6 +70,33 @@ class _CacheCollector(Collector):
         up = GaugeMetricFamily("refservice_cache_up", "1 while the result cache answers.")
         up.add_metric([], 1.0 if self.up else 0.0)
         return [size, evictions, up]
+
+
+class _GateCollector(Collector):
+    """Reads a ``ConcurrencyGate`` at scrape time: its cap, slots held and requests queued."""
+
+    def __init__(self, gate: ConcurrencyGate) -> None:
+        self.gate = gate
+
+    def collect(self) -> Iterable[Metric]:
+        gate = self.gate
+        figures = (
+            (
+                "max_concurrency",
+                "Most /search requests served at once (--max-concurrency).",
+                gate.limit,
+            ),
+            ("inflight", "/search requests holding a slot of the concurrency cap.", gate.inflight),
+            (
+                "queue_waiting",
+                "/search requests queued for a slot, in arrival order.",
+                gate.waiting,
+            ),
+        )
+        for name, doc, value in figures:
+            family = GaugeMetricFamily(f"refservice_{name}", doc)
+            family.add_metric([], float(value))
+            yield family
 
 
 class ServiceMetrics:
@@ -127,6 +157,10 @@ class ServiceMetrics:
                 self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def watch_gate(self, gate: ConcurrencyGate) -> None:
+        """Expose the cap's figures; called once, by the app that owns the gate."""
+        self.registry.register(_GateCollector(gate))
 
     def fault(self, kind: str) -> None:
         self._faults.labels(kind).inc()

@@ -25,7 +25,7 @@ from loadplan.refservice.config import ServiceConfig
 from loadplan.refservice.errors import ServiceStartError
 
 if TYPE_CHECKING:
-    from loadplan.refservice.server import StopSignals
+    from loadplan.refservice.process import StopSignals
 
 _START_TIMEOUT = 120.0
 _STOP_TIMEOUT = 10.0
@@ -88,7 +88,7 @@ def _worker_main(
     config: ServiceConfig, index_path: str, sock: socket.socket, ready: Event, worker: int
 ) -> None:
     """Entry point of a worker process (spawned: a fresh interpreter, imports done here)."""
-    from loadplan.refservice.server import ReadyServer, StopSignals, make_parts, uvicorn_config
+    from loadplan.refservice.process import ReadyServer, StopSignals, make_parts, uvicorn_config
 
     with StopSignals() as signals:
         signals.serving = True

@@ -9,7 +9,8 @@ Example::
     print(files.html)
 
 The report directory holds load-test-results.md (with plots/*.png beside it), report.html
-(self-contained: the same plots inline) and the CSV exports.
+(self-contained: the same plots inline) and the CSV exports; when ``loadplan capacity`` has
+written its capacity.json there, both carry the capacity plan as a section too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from loadplan.errors import RunDirError
 from loadplan.report import content, html, markdown
+from loadplan.report.capacity import CAPACITY_JSON, capacity_blocks, read_capacity
 from loadplan.report.csvexport import write_csv
 from loadplan.report.data import ReportData
 from loadplan.report.document import Figure
@@ -62,6 +64,10 @@ def write_report(run_dir: Path, out_dir: Path | None = None) -> ReportFiles:
         msg = f"--out {out}: cannot create the report directory ({exc.strerror})"
         raise RunDirError(msg) from None
     blocks = content.build(data)
+    plan = out / CAPACITY_JSON
+    if plan.exists():
+        # The capacity plan made from this run (``loadplan capacity``), as a section of its own.
+        blocks += capacity_blocks(read_capacity(plan), level=2)
     plots = []
     for block in blocks:
         if isinstance(block, Figure):

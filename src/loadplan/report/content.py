@@ -100,12 +100,33 @@ def _head(data: ReportData) -> Iterator[Block]:
             f"the {len(data.seconds)} seconds recorded before the run stopped.",
             "warning",
         )
+    degraded = summary.get("degraded")
+    if degraded:
+        yield Alert(f"DEGRADED RUN ({degraded.get('reason', 'a worker was lost')}).", "warning")
+    events = [_event_text(e) for e in summary.get("events", ())]
+    if any(events):
+        yield Paragraph("Events: " + "; ".join(text for text in events if text) + ".")
     if data.generator.get("bound"):
         yield Alert(
             "GENERATOR-BOUND: these numbers describe the load generator, not the target. "
             + "; ".join(data.generator.get("reasons", [])),
             "danger",
         )
+
+
+def _event_text(event: Mapping[str, Any]) -> str:
+    """One event of summary.json as a phrase ("target unreachable 2-4 s: ...")."""
+    kind = event.get("event")
+    if kind == "target unreachable":
+        counts = ", ".join(f"{name} {n}" for name, n in event.get("errors", {}).items())
+        return f"target unreachable {event['from_s']:g}-{event['to_s']:g} s ({counts})"
+    if kind == "target back":
+        return f"target answering again from {event['t_s']:g} s"
+    if kind == "cache flush":
+        t_s = event.get("t_s")
+        at = f" at {t_s:g} s" if t_s is not None else ""
+        return f"cache flush for {event.get('stage')}{at}: {'ok' if event.get('ok') else 'failed'}"
+    return ""
 
 
 def _plan_line(plan: Mapping[str, Any]) -> str | None:
@@ -131,6 +152,13 @@ def _stage_text(stage: Mapping[str, Any]) -> str:
     elif kind in ("step", "breakpoint"):
         what = (
             f"{stage['start']:g}->{stage['end']:g}/s in steps of {stage['step']:g}, "
+            f"{stage['step_duration']:g} s each"
+        )
+    elif kind == "sweep":
+        step = stage.get("users_step")
+        how = f"+{step}" if step is not None else f"x{stage.get('users_factor', 0):g}"
+        what = (
+            f"{stage['users_from']}->{stage['users_to']} users ({how} per step), "
             f"{stage['step_duration']:g} s each"
         )
     elif kind == "spike":

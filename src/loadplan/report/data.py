@@ -24,7 +24,7 @@ from loadplan.report.target import TargetMetrics, read_target_metrics
 from loadplan.report.verdict import SlaBound, latency_bounds, read_verdict
 from loadplan.results import runlog
 from loadplan.results.histogram import new_histogram
-from loadplan.results.run import RunResult
+from loadplan.results.result import RunResult
 from loadplan.results.snapshot import busiest_worker, parse_tag_key
 from loadplan.verdict import Verdict
 

@@ -20,7 +20,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-TARGET_METRICS = "target_metrics.jsonl"
+from loadplan.results.target_metrics import TARGET_METRICS
+
 MIB = 1024 * 1024
 
 

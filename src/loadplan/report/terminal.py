@@ -25,6 +25,20 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
             "totals cover the seconds recorded before it stopped.",
             soft_wrap=True,
         )
+    degraded = summary.get("degraded")
+    if degraded:
+        console.print(
+            f"[bold yellow]DEGRADED RUN[/] ({degraded.get('reason', 'a worker was lost')})",
+            soft_wrap=True,
+        )
+    for event in summary.get("events", ()):
+        if event.get("event") == "target unreachable":
+            counts = ", ".join(f"{name} {n}" for name, n in event.get("errors", {}).items())
+            console.print(
+                f"[bold yellow]TARGET UNREACHABLE[/] {event['from_s']:g}-{event['to_s']:g} s "
+                f"({counts})",
+                soft_wrap=True,
+            )
     req = summary["requests"]
     rate = summary["rate"]
     console.print(

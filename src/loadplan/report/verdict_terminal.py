@@ -36,12 +36,15 @@ def _print_wide(table: Table, console: Console) -> None:
 def render_stages(stages: dict[str, Any], console: Console) -> None:
     """One line per stage label: planned and achieved rate, percentiles, errors."""
     table = Table(box=None, pad_edge=False, title=None)
-    for col in ("stage", "planned/s", "offered/s", "achieved/s", "p50", "p95", "p99", "errors"):
+    for col in ("stage", "planned", "offered/s", "achieved/s", "p50", "p95", "p99", "errors"):
         table.add_column(col, justify="left" if col == "stage" else "right")
     for label, entry in stages.items():
         planned = entry["planned"]
-        lo, hi = planned["rate_from"], planned["rate_to"]
-        plan_text = "-" if lo is None else f"{lo:g}" if lo == hi else f"{lo:g}->{hi:g}"
+        lo, hi, users = planned["rate_from"], planned["rate_to"], planned.get("users")
+        if users is not None:
+            plan_text = f"{users} users"
+        else:
+            plan_text = "-" if lo is None else f"{lo:g}/s" if lo == hi else f"{lo:g}->{hi:g}/s"
         if not entry.get("ran"):
             table.add_row(label, plan_text, "-", "-", "-", "-", "-", "not run")
             continue

@@ -1,4 +1,4 @@
-"""A whole run: running totals while it happens, and a ``RunResult`` read back from its directory.
+"""A whole run's totals: kept while it happens, and rebuilt from its directory after a kill.
 
 ``RunTotals`` is fed one merged snapshot per second and keeps whole-run histograms plus one small
 row of scalars per second, so memory stays flat over a two-hour run. The same class rebuilds the
@@ -18,7 +18,7 @@ from hdrh.histogram import HdrHistogram
 from loadplan.engine.request import ErrorClass
 from loadplan.engine.selfwatch import GeneratorHealth, assess
 from loadplan.results import runlog
-from loadplan.results.histogram import decode, encode, new_histogram, percentiles_ms
+from loadplan.results.histogram import encode, new_histogram, percentiles_ms
 from loadplan.results.snapshot import IntervalSnapshot, busiest_worker, parse_tag_key
 
 SUMMARY_QUANTILES = (50, 90, 95, 99, 99.9)
@@ -219,37 +219,6 @@ def _merge_by_single_tag(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """A run read back from its directory.
-
-    Attributes:
-        run_dir: where it lives.
-        meta: what was run (meta.json).
-        summary: whole-run totals (summary.json, or rebuilt from the log for a partial run).
-        intervals: the per-second rows of snapshots.jsonl.
-        latency: whole-run latency histogram (µs).
-        complete: False when the run was interrupted or killed.
-    """
-
-    run_dir: Path
-    meta: dict[str, Any]
-    summary: dict[str, Any]
-    intervals: list[dict[str, Any]]
-    latency: HdrHistogram
-    complete: bool
-
-    @classmethod
-    def load(cls, run_dir: Path) -> RunResult:
-        meta = runlog.read_meta(run_dir)
-        rows = list(runlog.read_snapshot_lines(run_dir))
-        summary = runlog.read_summary(run_dir)
-        if summary is None:
-            summary = _rebuilt_summary(run_dir, meta, rows)
-        latency = decode(summary["histograms"]["latency"])
-        return cls(run_dir, meta, summary, rows, latency, bool(summary["complete"]))
-
-
 STAGE_KEYS = (
     "duration_s", "intervals", "requests", "rate", "error_rate", "errors", "statuses",
     "latency_ms", "service_ms", "lag_ms", "tags", "generator", "histograms",
@@ -257,7 +226,7 @@ STAGE_KEYS = (
 """The parts of a run's summary that a stage's summary repeats for its own seconds."""
 
 
-def _rebuilt_summary(
+def rebuilt_summary(
     run_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """A killed run's summary from its log: the whole run's totals and, for a staged plan, each

@@ -72,10 +72,14 @@ class RunLogWriter:
         self._jsonl: TextIO = (run_dir / SNAPSHOTS).open("a", encoding="utf-8")
         self._hlog: TextIO = (run_dir / HLOG).open("a", encoding="ascii")
         stamp = datetime.fromtimestamp(started, UTC).isoformat()
+        # Interval timestamps are seconds since the run started. HdrHistogram's log readers
+        # (Java HistogramLogReader and its ports) add BaseTime to them to get epoch times, so
+        # BaseTime is the start, as Java's HistogramLogWriter writes it; with BaseTime 0 they
+        # read every interval as 1970 and skip it.
         self._hlog.write(
             "#[Histogram log format version 1.3]\n"
             f"#[StartTime: {started:.3f} (seconds since epoch), {stamp}]\n"
-            "#[BaseTime: 0.000 (seconds since epoch)]\n"
+            f"#[BaseTime: {started:.3f} (seconds since epoch)]\n"
             "#[Values in microseconds; Interval_Max in milliseconds]\n"
             '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n'
         )
@@ -162,7 +166,12 @@ def read_snapshot_lines(run_dir: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_hlog(run_dir: Path) -> Iterator[HlogEntry]:
-    """Interval histograms from latency.hlog; comment, legend and torn lines are skipped."""
+    """Interval histograms from latency.hlog; comment, legend and torn lines are skipped.
+
+    ``start_s`` is the logged timestamp, seconds since the run started, in logs of every
+    loadplan version: older ones said ``BaseTime: 0.000`` but their timestamps were relative
+    too, so the header is not needed to read them.
+    """
     path = run_dir / HLOG
     if not path.exists():
         return
@@ -189,3 +198,25 @@ def read_summary(run_dir: Path) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def read_seconds(run_dir: Path) -> Iterator[IntervalSnapshot]:
+    """The run's merged seconds as the coordinator published them, rebuilt from both files.
+
+    A second's JSON row and its histograms are written one after the other, so the two files
+    are walked side by side and memory stays flat however long the run was. A second whose row
+    made it to disk but whose histograms did not (the run was killed between the two writes)
+    comes back with empty histograms; its counts still count.
+    """
+    hlog = read_hlog(run_dir)
+    pending: HlogEntry | None = next(hlog, None)
+    for row in read_snapshot_lines(run_dir):
+        start = round(float(row["start_s"]), 3)
+        hists: dict[str, HdrHistogram] = {}
+        # Entries of seconds without a row (a torn JSON line) are passed over.
+        while pending is not None and round(pending.start_s, 3) < start:
+            pending = next(hlog, None)
+        while pending is not None and round(pending.start_s, 3) == start:
+            hists[pending.tag] = pending.histogram
+            pending = next(hlog, None)
+        yield IntervalSnapshot.from_logged(row, hists)

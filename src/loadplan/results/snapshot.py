@@ -127,6 +127,48 @@ class IntervalSnapshot:
             off_cpu_by_worker=((raw.waited, raw.stolen),),
         )
 
+    @classmethod
+    def from_logged(
+        cls, row: Mapping[str, Any], hists: Mapping[str, HdrHistogram]
+    ) -> IntervalSnapshot:
+        """A second read back from the run directory: its snapshots.jsonl ``row`` (``summary``)
+        and its latency.hlog histograms by tag there ("" latency, "service", "lag",
+        "latency;<tags>")."""
+        tags = {k[len("latency;") :]: h for k, h in hists.items() if k.startswith("latency;")}
+        return cls(
+            index=int(row["index"]),
+            start_s=float(row["start_s"]),
+            end_s=float(row["end_s"]),
+            stage=str(row.get("stage", "")),
+            due=int(row.get("due", 0)),
+            sent=int(row.get("sent", 0)),
+            completed=int(row.get("completed", 0)),
+            errors={str(k): int(v) for k, v in row.get("errors", {}).items()},
+            statuses={int(k): int(v) for k, v in row.get("statuses", {}).items()},
+            bytes_in=int(row.get("bytes_in", 0)),
+            latency=hists.get("") or new_histogram(),
+            service=hists.get("service") or new_histogram(),
+            lag=hists.get("lag") or new_histogram(),
+            tags=tags,
+            tag_errors={
+                k: int(v.get("errors", 0))
+                for k, v in row.get("tags", {}).items()
+                if v.get("errors")
+            },
+            inflight_max=int(row.get("inflight_max", 0)),
+            backlog=int(row.get("backlog", 0)),
+            cpu=float(row.get("cpu", 0.0)),
+            waited=float(row.get("waited_ms", 0.0)) / 1000,
+            stolen=float(row.get("stolen_ms", 0.0)) / 1000,
+            rss=int(float(row.get("rss_mb", 0.0)) * 2**20),
+            clamped=int(row.get("clamped", 0)),
+            workers=int(row.get("workers", 1)),
+            cpu_by_worker=tuple(float(c) for c in row.get("cpu_by_worker", ())),
+            off_cpu_by_worker=tuple(
+                (float(w) / 1000, float(t) / 1000) for w, t in row.get("off_cpu_ms_by_worker", ())
+            ),
+        )
+
     def busiest_worker(self) -> tuple[float, tuple[float, float]]:
         """The busiest worker's CPU (1.0 = its whole core), and the (waited, stolen) seconds of
         the worker kept off its CPU the longest.

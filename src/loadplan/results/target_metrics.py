@@ -15,13 +15,39 @@ Example::
 from __future__ import annotations
 
 import itertools
+import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 CPU = "process_cpu_seconds_total"
 MEMORY = "process_resident_memory_bytes"
 START_TIME = "process_start_time_seconds"
+TARGET_METRICS = "target_metrics.jsonl"
+
+
+def read_scrape_rows(run_dir: Path) -> tuple[dict[str, Any], ...] | None:
+    """The lines of ``RUN_DIR/target_metrics.jsonl``; None when the run scraped nothing.
+
+    A torn last line (the run was killed mid-write) is left out.
+    """
+    path = run_dir / TARGET_METRICS
+    if not path.exists():
+        return None
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if isinstance(row, dict) and isinstance(row.get("t_s"), int | float):
+                rows.append(row)
+    return tuple(rows)
 
 
 def counter_increase(values: Sequence[float]) -> float:
@@ -124,6 +150,17 @@ class TargetMetrics:
     def scraped(self) -> bool:
         """At least one successful scrape."""
         return any(row.get("up") for row in self.rows)
+
+    def scrape_report(self, interval_s: float) -> dict[str, Any]:
+        """How scraping went, for summary.json: endpoints, scrapes, failures and why."""
+        reasons = Counter(str(r.get("error", "?")) for r in self.rows if not r.get("up"))
+        return {
+            "endpoints": list(dict.fromkeys(str(r.get("endpoint", "")) for r in self.rows)),
+            "interval_s": interval_s,
+            "scrapes": len(self.rows),
+            "failed": sum(reasons.values()),
+            "errors": dict(reasons.most_common(5)),
+        }
 
     def describe(self, t0: float, t1: float) -> dict[str, Any]:
         """The per-stage ``target`` block of summary.json."""

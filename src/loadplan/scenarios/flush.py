@@ -4,7 +4,8 @@ A ``CacheFlusher`` is a coordinator service: one thread that waits for each stag
 ``flush_cache`` and calls ``[admin] cache_flush`` just before the stage begins, so the stage
 starts cold. Without a hook in the plan nothing is called and the event says so: the "cold"
 stage then ran against whatever the cache held, and the verdict table notes it. A failed call is
-recorded, never raised: the run goes on.
+recorded, never raised: the run goes on. Each event goes to ``on_event`` as it happens (the
+session writes it to the run directory's events.jsonl).
 """
 
 from __future__ import annotations
@@ -15,42 +16,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from loadplan.verdict import VerdictRow
+from loadplan.results.events import CACHE_FLUSH, RunEvent
 
 LEAD_S = 0.1
 """Flush this long before the stage: its first requests should find the cache already empty."""
-
-
-@dataclass(frozen=True, slots=True)
-class FlushEvent:
-    """One flush (or the note that none could be made).
-
-    Attributes:
-        stage: the cold stage it was for.
-        t_s: when it was made, seconds from the run's start (None if not made).
-        ok: True if the target accepted it.
-        detail: the answer ("HTTP 200: {...}") or why there was none.
-    """
-
-    stage: str
-    t_s: float | None
-    ok: bool
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "event": "cache flush",
-            "stage": self.stage,
-            "t_s": self.t_s,
-            "ok": self.ok,
-            "detail": self.detail,
-        }
-
-    def row(self) -> VerdictRow:
-        measured = ("flushed: " if self.ok else "not flushed: ") + self.detail
-        return VerdictRow("cache flush", self.stage, "reported", measured[:120], None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +57,7 @@ class CacheFlusher:
         flusher = CacheFlusher(FlushHook("http://127.0.0.1:8080/admin/cache/flush"),
                                [("cache-cold", 240.0)])
         flusher.start(start_ns); ...; flusher.stop()
-        flusher.events     # [FlushEvent("cache-cold", 239.9, True, "HTTP 200: ...")]
+        flusher.events     # [RunEvent("cache flush", 239.9, "cache-cold", True, "HTTP 200: ...")]
     """
 
     def __init__(
@@ -95,10 +65,12 @@ class CacheFlusher:
         hook: FlushHook | None,
         stages: Sequence[tuple[str, float]],
         clock_ns: Callable[[], int] = time.monotonic_ns,
+        on_event: Callable[[RunEvent], None] = lambda event: None,
     ) -> None:
         self.hook = hook
         self.stages = tuple(stages)
-        self.events: list[FlushEvent] = []
+        self.events: list[RunEvent] = []
+        self._on_event = on_event
         self._clock_ns = clock_ns
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -108,7 +80,8 @@ class CacheFlusher:
         self._start_ns = start_ns
         if self.hook is None:
             why = "no [admin] cache_flush in the plan; the stage ran on a warm cache"
-            self.events = [FlushEvent(name, None, False, why) for name, _ in self.stages]
+            for name, _ in self.stages:
+                self._record(RunEvent(CACHE_FLUSH, None, name, False, why))
             return
         self._thread = threading.Thread(
             target=self._loop, args=(self.hook,), name="loadplan-flush", daemon=True
@@ -128,4 +101,8 @@ class CacheFlusher:
                 return
             t_s = round((self._clock_ns() - self._start_ns) / 1e9, 3)
             ok, detail = hook.call()
-            self.events.append(FlushEvent(name, t_s, ok, detail))
+            self._record(RunEvent(CACHE_FLUSH, t_s, name, ok, detail))
+
+    def _record(self, event: RunEvent) -> None:
+        self.events.append(event)
+        self._on_event(event)

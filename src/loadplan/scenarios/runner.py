@@ -5,10 +5,17 @@ pipe; once all live workers have sent second k, the coordinator merges them (his
 exactly), appends the merged second to the run directory and hands it to the sinks. Ctrl-C or
 SIGTERM asks the workers to stop; they send what they have, and the run still ends with a
 summary. A second Ctrl-C stops at once, and the run log still holds every finished second.
+
+A worker that dies (kill -9, the OOM killer) does not end the run: the others go on, every
+second the lost one reported is kept, and the run is marked degraded (summary.json
+``"degraded"``; exit 3 at the CLI), because from then on it offered less than the plan. A run
+directory that cannot be written (a full disk) ends the run with one line saying so; what was
+written before stays readable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
@@ -28,11 +35,13 @@ from loadplan.engine.client import Target, encode_all
 from loadplan.engine.request import RequestSource
 from loadplan.engine.selfwatch import resident_bytes
 from loadplan.engine.worker import WorkerSpec, run_worker
-from loadplan.errors import LoadplanError
+from loadplan.errors import LoadplanError, RunDirError
 from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
+from loadplan.scenarios.degraded import LostWorker, degraded_reason, how_it_ended
+from loadplan.scenarios.outage import OutageWatch
 from loadplan.scenarios.priority import CoordinatorPriority, shares_cores_with_workers
 from loadplan.scenarios.workers import check_reachable, worker_specs
 
@@ -71,11 +80,13 @@ class RunOutcome:
         run_dir: where its log is.
         summary: the whole-run summary (also in summary.json).
         stop_reason: "completed", "interrupted" or what went wrong.
+        degraded: why the run offered less than its plan (workers lost), None if it did not.
     """
 
     run_dir: Path
     summary: dict[str, Any]
     stop_reason: str
+    degraded: str | None = None
 
 
 def _worker_main(
@@ -86,6 +97,8 @@ def _worker_main(
 ) -> None:
     # The coordinator owns Ctrl-C: a worker finishes its second and reports when told to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):  # named for ps and top (15 characters at most)
+        Path("/proc/self/comm").write_text(f"loadplan-w{spec.worker}"[:15], encoding="ascii")
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import gc
 
@@ -140,6 +153,8 @@ class _Merger:
         self.latest[worker] = max(self.latest[worker], snap.index)
 
     def done(self, worker: int) -> None:
+        """``worker`` will send no more: later seconds no longer wait for it, and the seconds it
+        did send stay pending until the others pass them, then merge with theirs."""
         self.live.discard(worker)
 
     def ready(self, flush_all: bool = False) -> list[IntervalSnapshot]:
@@ -172,7 +187,7 @@ def execute(
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
     if source is None:
-        from loadplan.workload.spec import build_sampler
+        from loadplan.workload.build import build_sampler
 
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.
@@ -216,15 +231,36 @@ def execute(
     merger = _Merger(len(specs))
     owner = {id(p): w for w, p in enumerate(pipes)}
     errors: list[str] = []
+    lost: list[LostWorker] = []
+    outages = OutageWatch()
     stop_reason = "completed"
     stopped_by: str | None = None
+
+    def write(snap: IntervalSnapshot) -> None:
+        try:
+            log.append(snap, pause)
+        except OSError as exc:
+            # A full disk: a clear stop, never a traceback; what is on disk stays readable.
+            stop.set()
+            with contextlib.suppress(OSError):
+                log.close()
+            with contextlib.suppress(OSError):
+                log.close()  # the first may stop at the file that failed to flush
+            reason = exc.strerror or type(exc).__name__
+            msg = (
+                f"{run_dir}: cannot write the run log at {snap.start_s:.0f} s "
+                f"({reason.lower()}); the run stopped; the {totals.intervals} seconds before "
+                f"are readable: loadplan summary {run_dir}"
+            )
+            raise RunDirError(msg) from None
 
     def publish(snaps: list[IntervalSnapshot]) -> None:
         nonlocal stopped_by
         for merged in snaps:
             snap = dataclasses.replace(merged, rss=merged.rss + resident_bytes())
-            log.append(snap, pause)
+            write(snap)
             totals.add(snap, pause)
+            outages.see(snap)
             for sink in sinks:
                 sink.update(snap, totals)
             for monitor in monitors:
@@ -258,10 +294,11 @@ def execute(
                     merger.add(worker, IntervalSnapshot.from_raw(payload, pause))
                     priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - payload.end_s)
                     continue
-                if kind == "error":
-                    errors.append(str(payload))
-                elif kind == "lost":
-                    errors.append(f"worker {worker} exited without reporting")
+                if kind in ("error", "lost"):
+                    why = str(payload) if kind == "error" else how_it_ended(procs[worker])
+                    at_s = (time.monotonic_ns() - start_ns) / 1e9
+                    lost.append(LostWorker(worker, at_s, merger.latest[worker], why))
+                    errors.append(f"worker {worker}: {why}")
                 merger.done(worker)
                 open_pipes.remove(ready)
             publish(merger.ready())
@@ -288,9 +325,31 @@ def execute(
     if errors and not totals.intervals:
         log.close()
         raise LoadplanError("; ".join(errors))
-    if errors:
+    degraded = degraded_reason(lost, len(specs)) if lost else None
+    if len(lost) == len(specs):
         stop_reason = f"worker failed: {errors[0]}"
-    complete = stop_reason in ("completed", stopped_by)
+    elif degraded is not None and stop_reason == "completed":
+        stop_reason = degraded
+    # A degraded run played its whole plan with fewer workers: complete, but marked (exit 3).
+    complete = stop_reason in ("completed", stopped_by, degraded)
     summary = totals.summary(meta, complete=complete, stop_reason=stop_reason)
-    log.finish(summary)
-    return RunOutcome(run_dir, summary, stop_reason)
+    if lost:
+        summary["degraded"] = {
+            "reason": degraded,
+            "workers_lost": [w.worker for w in lost],
+            "at_s": round(min(w.at_s for w in lost), 3),
+            "lost": [w.to_json() for w in lost],
+        }
+    events = outages.events()
+    if events:
+        summary["events"] = events
+    try:
+        log.finish(summary)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        msg = (
+            f"{run_dir}: cannot write summary.json ({reason.lower()}); the "
+            f"{totals.intervals} seconds of the run are readable: loadplan summary {run_dir}"
+        )
+        raise RunDirError(msg) from None
+    return RunOutcome(run_dir, summary, stop_reason, degraded)

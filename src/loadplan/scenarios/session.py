@@ -1,38 +1,41 @@
 """A run with its stages, its side work and its verdict: what ``loadplan run`` and ``suite`` call.
 
 ``run_session`` wraps the coordinator (``runner.execute``) with what a staged run needs around
-it: a ``StageBook`` sink filing seconds by stage, a ``BreakpointWatch`` that stops the run where
-the target breaks, a ``Scraper`` reading the target's /metrics, a ``CacheFlusher`` for cold
-stages. When the run ends it judges the plan's ``[slo]`` and rewrites summary.json with::
+it while it runs: a ``BreakpointWatch`` that stops the run where the target breaks, a
+``Scraper`` reading the target's /metrics into target_metrics.jsonl, a ``CacheFlusher`` for cold
+stages writing each flush to events.jsonl. When the run ends it reads the run directory back and
+judges it (``analysis.judge.judge_run``, the same code as ``loadplan judge``), then rewrites
+summary.json with::
 
     "stages":         {label: per-stage summary (counts, percentiles, histograms, target metrics)}
     "breakpoint":     what the breakpoint stage found (last good step and its rate)
     "target_metrics": how scraping went, and the target's CPU, memory and restarts over the run
-    "events":         cache flushes
+    "events":         cache flushes (after the coordinator's outages of the target)
     "verdict":        {"pass": bool | None, "inconclusive": [...], "rows": [...]}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadplan.analysis.slo import Evidence, judge
+from loadplan.analysis.judge import Judgement, judge_run
 from loadplan.engine.request import RequestSource
 from loadplan.plan.model import Plan
 from loadplan.plan.scenario import Scenario
-from loadplan.results.run import STAGE_KEYS
+from loadplan.results.events import EventLog
+from loadplan.results.result import RunResult
 from loadplan.results.runlog import SUMMARY, write_json_atomic
-from loadplan.results.stagebook import StageBook
-from loadplan.results.target_metrics import TargetMetrics
+from loadplan.results.target_metrics import TARGET_METRICS
 from loadplan.scenarios.breakpoint import BreakpointWatch
 from loadplan.scenarios.flush import CacheFlusher, FlushHook
 from loadplan.scenarios.runner import Monitor, RunOutcome, Service, Sink, execute
-from loadplan.sinks.scrape import TARGET_METRICS, Scraper
-from loadplan.verdict import Verdict
+from loadplan.sinks.scrape import Scraper
+from loadplan.verdict import Verdict, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +47,14 @@ class SessionOutcome:
         summary: summary.json as written, stages and verdict included.
         verdict: the SLA verdict; None when the plan has no [slo].
         scenario: the stages that were played.
+        judgement: everything judged from the run directory.
     """
 
     run: RunOutcome
     summary: dict[str, Any]
     verdict: Verdict | None
     scenario: Scenario
+    judgement: Judgement
 
 
 def _absolute(base: str, url: str) -> str:
@@ -65,14 +70,12 @@ def run_session(
     on_start: Callable[[], None] | None = None,
     offsets_s: tuple[float, ...] | None = None,
 ) -> SessionOutcome:
-    """Run ``plan`` stage by stage, then judge it; summary.json holds everything."""
+    """Run ``plan`` stage by stage, then judge it from its directory; summary.json holds all."""
     scenario = Scenario.from_plan(plan)
     slo = plan.slo
-    book = StageBook(slo.drift_window if slo else 60.0)
     watch = BreakpointWatch(scenario.breakpoint, slo) if scenario.breakpoint and slo else None
     monitors: list[Monitor] = [watch] if watch else []
     services: list[Service] = []
-    scraper = None
     if plan.scrape.urls:
         scrape = plan.scrape
         scraper = Scraper(
@@ -85,92 +88,33 @@ def run_session(
         )
         services.append(scraper)
     cold = [(s.name, s.start_s) for s in scenario.stages if s.flush_cache]
-    flusher = None
     if cold:
         admin = plan.admin
         hook = None
         if admin.cache_flush:
             url = _absolute(plan.target.url, admin.cache_flush)
             hook = FlushHook(url, admin.method, tuple(admin.headers.items()), admin.timeout)
-        flusher = CacheFlusher(hook, cold)
-        services.append(flusher)
+        services.append(CacheFlusher(hook, cold, on_event=EventLog(run_dir).append))
     outcome = execute(
         plan,
         run_dir,
         meta,
-        sinks=[*sinks, book],
+        sinks=sinks,
         source=source,
         on_start=on_start,
         offsets_s=offsets_s,
         monitors=monitors,
         services=services,
     )
-    book.finish()
-    metrics = None
-    if scraper is not None:
-        metrics = TargetMetrics(
-            tuple(scraper.rows), plan.scrape.cache_hits, plan.scrape.cache_misses
-        )
-    extra = [watch.result().row()] if watch else []
-    extra += [event.row() for event in (flusher.events if flusher else [])]
-    verdict = None
-    if slo is not None:
-        evidence = Evidence(
-            scenario,
-            book,
-            metrics,
-            lag_bound_ms=plan.generator.lag_bound * 1000,
-            cache_header=plan.client.capture_header,
-            extra_rows=tuple(extra),
-        )
-        verdict = judge(slo, evidence)
-    summary = dict(outcome.summary)
-    summary["stages"] = _stage_summaries(scenario, book, metrics, meta)
-    if watch is not None:
-        summary["breakpoint"] = watch.result().to_json()
-    if scraper is not None and metrics is not None:
-        summary["target_metrics"] = scraper.report() | metrics.describe(0.0, book_end(book))
-    if flusher is not None:
-        summary["events"] = [event.to_json() for event in flusher.events]
-    summary["verdict"] = verdict.to_json() if verdict else None
+    judgement = judge_run(RunResult.load(run_dir), plan)
+    verdict = judgement.verdict
+    if verdict is not None and outcome.degraded is not None:
+        # A lost worker means the plan's load was not offered: the verdict cannot stand.
+        verdict = decide(verdict.rows, (*verdict.inconclusive, outcome.degraded))
+        judgement = dataclasses.replace(judgement, verdict=verdict)
+    parts = judgement.summary_parts(meta)
+    # The coordinator's own events (the target's outages) first, then the streamed ones.
+    parts["events"] = [*outcome.summary.get("events", []), *parts.get("events", [])]
+    summary = dict(outcome.summary) | parts
     write_json_atomic(run_dir / SUMMARY, summary)
-    return SessionOutcome(outcome, summary, verdict, scenario)
-
-
-def book_end(book: StageBook) -> float:
-    return max((row.end_s for row in book.seconds), default=0.0)
-
-
-def _stage_summaries(
-    scenario: Scenario, book: StageBook, metrics: TargetMetrics | None, meta: dict[str, Any]
-) -> dict[str, Any]:
-    spans = {}
-    if scenario.profile is not None:
-        spans = {seg.label: (start, end) for seg, start, end in scenario.profile.spans()}
-    out: dict[str, Any] = {}
-    for stage in scenario.stages:
-        # A closed-loop run has users, not a planned rate.
-        rates = stage.rates or ((None, None),) * len(stage.labels)
-        for label, (rate_from, rate_to) in zip(stage.labels, rates, strict=True):
-            start, end = spans.get(label, (stage.start_s, stage.end_s))
-            entry: dict[str, Any] = {
-                "stage": stage.name,
-                "kind": stage.kind.value,
-                "judged": stage.judged,
-                "planned": {
-                    "start_s": start,
-                    "end_s": end,
-                    "rate_from": rate_from,
-                    "rate_to": rate_to,
-                },
-            }
-            totals = book.totals.get(label)
-            if totals is None:
-                entry["ran"] = False
-            else:
-                full = totals.summary(meta, complete=True, stop_reason="")
-                entry |= {"ran": True} | {k: full[k] for k in STAGE_KEYS}
-            if metrics is not None:
-                entry["target"] = metrics.describe(start, end)
-            out[label] = entry
-    return out
+    return SessionOutcome(outcome, summary, judgement.verdict, scenario, judgement)

@@ -1,4 +1,5 @@
-"""What each worker process is given: the target, its share of the pool, the run's profile.
+"""What each worker process is given: the target, its share of the pool, the run's profile
+(open loop) or its share of the users, step by step (closed loop).
 
 Pure translation of a ``Plan`` into ``WorkerSpec`` values (plus a reachability check the
 coordinator makes before it starts anything), kept apart from the process handling in
@@ -12,7 +13,7 @@ import socket
 from dataclasses import replace
 
 from loadplan.engine.client import ClientSettings, Target
-from loadplan.engine.worker import LoopMode, WorkerSpec
+from loadplan.engine.worker import LoopMode, UserStep, WorkerSpec
 from loadplan.errors import TargetError
 from loadplan.plan.model import Mode, Plan
 from loadplan.plan.scenario import Scenario
@@ -62,8 +63,9 @@ def worker_specs(
         capture_header=client.capture_header,
         max_backlog=max(1, client.max_backlog // n),
     )
-    if load.mode is Mode.OPEN:
-        profile = Scenario.from_plan(plan).profile
+    scenario = Scenario.from_plan(plan)
+    if plan.loop is Mode.OPEN:
+        profile = scenario.profile
         base = WorkerSpec(
             target=target,
             client=settings,
@@ -77,33 +79,48 @@ def worker_specs(
             drain_s=client.timeout,
             offsets_s=offsets_s,
         )
-    else:
-        assert load.users is not None
-        base = WorkerSpec(
-            target=target,
-            client=replace(settings, connections=max(per_worker_conns, 1)),
-            mode=LoopMode.CLOSED,
-            think_s=load.think,
-            duration_s=load.duration,
-            seed=load.seed,
-            workers=n,
-            start_ns=start_ns,
-            drain_s=client.timeout,
-        )
+        return [replace(base, worker=w) for w in range(n)]
     specs = []
     for w in range(n):
-        spec = replace(base, worker=w)
-        if load.mode is Mode.CLOSED:
-            assert load.users is not None
-            users = len(range(w, load.users, n))
-            spec = replace(
-                spec,
-                users=users,
-                client=replace(settings, connections=max(users, 1)),
-                warm_connections=users,
+        steps = tuple(
+            UserStep(label, start, end, user_share(users, w, n), stage.think_s)
+            for stage in scenario.stages
+            for label, (start, end), users in zip(
+                stage.labels, stage.spans, stage.users, strict=True
             )
-        specs.append(spec)
+        )
+        first, peak = steps[0].users, max(step.users for step in steps)
+        specs.append(
+            WorkerSpec(
+                target=target,
+                # A user is a connection, as in wrk: the pool holds one per user of the peak.
+                client=replace(settings, connections=max(peak, 1)),
+                mode=LoopMode.CLOSED,
+                seed=load.seed,
+                worker=w,
+                workers=n,
+                start_ns=start_ns,
+                drain_s=client.timeout,
+                warm_connections=max(first, min(peak, WARM_USERS)),
+                user_steps=steps,
+            )
+        )
     return specs
+
+
+def user_share(users: int, worker: int, workers: int) -> int:
+    """Worker ``worker``'s share of ``users``: the shares differ by one at most and add up."""
+    return users // workers + (1 if worker < users % workers else 0)
+
+
+WARM_USERS = 1024
+"""Closed loop: connections opened before the start for users of later steps, at most.
+
+The first step's users all get theirs (they start at once, and their first second should
+measure the target, not handshakes); a sweep's later steps get theirs up to this many, and
+open the rest as they start. Thousands of idle connections opened minutes ahead would be
+closed by many servers' keep-alive timeouts anyway.
+"""
 
 
 WARM_LATENCY_S = 0.025

@@ -39,7 +39,6 @@ PROCESS_SERIES = (
 """What the standard client libraries export for every process (Go, Python, Java, ...)."""
 
 MAX_BYTES = 16 * 1024 * 1024
-TARGET_METRICS = "target_metrics.jsonl"
 
 
 def parse_exposition(text: str, names: Iterable[str]) -> dict[str, float]:

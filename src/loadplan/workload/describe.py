@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loadplan.engine.request import Request
+from loadplan.languages import SCRIPTS
 from loadplan.workload.catalog import Catalog
 from loadplan.workload.lru import che_hit_rate
-from loadplan.workload.vocab import SCRIPTS
 from loadplan.workload.zipf import BUCKETS, top_share
 
 DEFAULT_CACHE_SIZES: tuple[int, ...] = (1_000, 10_000, 100_000)

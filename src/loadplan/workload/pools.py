@@ -32,15 +32,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from loadplan.workload.vocab import SPACELESS, Vocabulary, vocabulary
-
-DEFAULT_TERMS: tuple[float, ...] = (0.25, 0.32, 0.23, 0.20)
-"""Relative frequency of queries with 1, 2, 3 and 4 terms."""
-
-MAX_TERMS = 4
-DEFAULT_VOCAB_SIZE = 20_000
-MAX_VOCAB_SIZE = 50_000
-"""Four word indices below 50,001 fit one int64 key (50,001 ** 4 < 2 ** 63)."""
+from loadplan.languages import SPACELESS
+from loadplan.plan.workload_tables import (
+    DEFAULT_TERMS,
+    DEFAULT_VOCAB_SIZE,
+    MAX_TERMS,
+    MAX_VOCAB_SIZE,
+)
+from loadplan.workload.vocab import Vocabulary, vocabulary
 
 _SKIP_TOP = 100
 _TEMPER = 0.5

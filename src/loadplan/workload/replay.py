@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from loadplan.errors import PlanError, shown
-from loadplan.workload.sources import QueryTable, file_lines, is_lang_tag
+from loadplan.languages import is_lang_tag
+from loadplan.workload.sources import QueryTable, file_lines
 
 LogFormat = Literal["auto", "common", "combined", "jsonl"]
 

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loadplan.errors import PlanError, shown
+from loadplan.languages import is_lang_tag
 
 FileFormat = Literal["auto", "text", "csv", "jsonl"]
 
@@ -38,7 +39,6 @@ _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A JSON "\ud800" escape decodes to a lone surrogate, which no request can be encoded with.
@@ -65,11 +65,6 @@ class QueryTable:
 
     def __len__(self) -> int:
         return len(self.lines)
-
-
-def is_lang_tag(value: str) -> bool:
-    """Whether ``value`` looks like a language tag (``en``, ``pt-BR``, ``zh_Hant``)."""
-    return bool(_LANG_TAG.fullmatch(value))  # fullmatch: "$" would let "en\n" through
 
 
 def read_queries(

@@ -1,8 +1,7 @@
 """Request templates: method, path, query parameters, headers and a JSON body with placeholders.
 
-Placeholders are ``{name}``: ``{query}``, ``{lang}`` and any column of the query source. ``{{``
-and ``}}`` are literal braces; format specs and conversions (``{query!r}``, ``{n:3}``) are refused
-so a template means the same thing to everyone reading it.
+Placeholders are ``{name}``: ``{query}``, ``{lang}`` and any column of the query source, written
+in the plan's notation (``loadplan.plan.placeholders``, which parses them into ``Text``).
 
 Encoding happens here, once: a value put into the path is percent-encoded except for ``/``; a
 query parameter's value is percent-encoded whole (a space becomes ``%20``); a parameter whose value
@@ -14,20 +13,14 @@ Header values and JSON bodies get the values as they are (the body as UTF-8 JSON
 from __future__ import annotations
 
 import json
-import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-Row = Mapping[str, str]
+from loadplan.plan.placeholders import JsonTemplate, Row, Text, compile_json, compile_text
+
 Rendered = tuple[str, str, tuple[tuple[str, str], ...], bytes]
-
-_FORMATTER = string.Formatter()
-
-
-def _identity(value: str) -> str:
-    return value
 
 
 class PercentEncoder(dict[int, str]):
@@ -60,62 +53,6 @@ class PercentEncoder(dict[int, str]):
 _ALWAYS_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A template string split into literal text and placeholders.
-
-    Attributes:
-        source: the string as written.
-        parts: (literal, placeholder name or None) pairs, in order.
-    """
-
-    source: str
-    parts: tuple[tuple[str, str | None], ...]
-
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(name for _, name in self.parts if name is not None)
-
-    def render(self, row: Row, encode: Callable[[str], str] = _identity) -> str:
-        """The string with each placeholder replaced by ``encode(row[name])``."""
-        parts = self.parts
-        # Most template strings are one literal ("GET") or one placeholder ("{query}"); the
-        # renderer runs once per distinct request, so these skip the general join.
-        if len(parts) == 1:
-            literal, name = parts[0]
-            return literal if name is None else literal + encode(row[name])
-        return "".join(
-            literal if name is None else literal + encode(row[name]) for literal, name in parts
-        )
-
-
-def compile_text(text: str) -> Text:
-    """Split ``text`` into parts; raise ValueError saying how to write it if it is malformed.
-
-    Example::
-
-        compile_text("/search/{lang}").fields   # frozenset({'lang'})
-    """
-    try:
-        pieces = list(_FORMATTER.parse(text))
-    except ValueError as exc:
-        msg = f"{exc}; write placeholders as {{name}} and literal braces as {{{{ and }}}}"
-        raise ValueError(msg) from None
-    parts: list[tuple[str, str | None]] = []
-    if not pieces:
-        pieces = [("", None, None, None)]
-    for literal, name, spec, conversion in pieces:
-        if name is not None and (not name.isidentifier() or spec or conversion):
-            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            msg = (
-                f"placeholder {{{shown}}} is not a plain name; write e.g. {{query}} or {{lang}}, "
-                "and {{ }} for literal braces"
-            )
-            raise ValueError(msg)
-        parts.append((literal, name))
-    return Text(source=text, parts=tuple(parts))
-
-
 def _encoded_literals(text: Text) -> Text:
     """The same template with non-ASCII and spaces in its literal parts percent-encoded, so a
     path written as ``/búsqueda`` is sent as ``/b%C3%BAsqueda``; reserved characters and
@@ -125,20 +62,6 @@ def _encoded_literals(text: Text) -> Text:
 
 
 _LITERAL_SAFE = "!#$%&'()*+,/:;=?@[]~"
-
-JsonTemplate = Any
-"""A JSON value whose strings are ``Text``: dict, list, Text, number, bool or None."""
-
-
-def compile_json(value: Any) -> JsonTemplate:
-    """Compile every string inside a JSON value (keys stay literal)."""
-    if isinstance(value, str):
-        return compile_text(value)
-    if isinstance(value, dict):
-        return {key: compile_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [compile_json(item) for item in value]
-    return value
 
 
 def _json_fields(value: JsonTemplate) -> frozenset[str]:

@@ -15,22 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-SCRIPTS: dict[str, str] = {
-    "en": "Latin",
-    "es": "Latin",
-    "de": "Latin",
-    "fr": "Latin",
-    "pt": "Latin",
-    "ru": "Cyrillic",
-    "zh": "CJK",
-    "ja": "CJK",
-    "ar": "Arabic",
-    "hi": "Devanagari",
-}
-"""Languages loadplan can generate text for, and the script each is written in."""
-
-SPACELESS = frozenset({"zh", "ja"})
-"""Languages written without spaces between words; their text joins words directly."""
+from loadplan.languages import SCRIPTS, SPACELESS, check_language
 
 _SCRIPT_PREFIXES: dict[str, tuple[str, ...]] = {
     "Latin": ("LATIN",),
@@ -62,15 +47,6 @@ class Vocabulary:
     def join(self, words: list[str] | tuple[str, ...]) -> str:
         """Join words the way the language writes them (no spaces in Chinese and Japanese)."""
         return ("" if self.lang in SPACELESS else " ").join(words)
-
-
-def check_language(lang: str) -> str:
-    """Return ``lang`` if supported, else raise ValueError naming the supported ones."""
-    if lang not in SCRIPTS:
-        known = ", ".join(sorted(SCRIPTS))
-        msg = f"unknown language {lang!r}: use one of {known}"
-        raise ValueError(msg)
-    return lang
 
 
 def _in_script(word: str, script: str) -> bool:

@@ -1,8 +1,9 @@
 """The sub-tables of ``[workload]``: source, popularity, buckets and request template.
 
 Each is a frozen pydantic model that refuses unknown fields, so a typo in a plan is an error
-naming its line, not a silently ignored setting. ``spec.py`` assembles them into ``WorkloadSpec``
-and checks how they fit together.
+naming its line, not a silently ignored setting. ``workload.py`` assembles them into
+``WorkloadSpec`` and checks how they fit together; ``loadplan.workload.build`` turns them into a
+sampler.
 """
 
 from __future__ import annotations
@@ -22,11 +23,18 @@ from pydantic import (
     field_validator,
 )
 
+from loadplan.languages import is_lang_tag
+from loadplan.plan.placeholders import compile_json, compile_text
 from loadplan.plan.source import FieldPath
-from loadplan.workload.pools import DEFAULT_TERMS, DEFAULT_VOCAB_SIZE, MAX_TERMS, MAX_VOCAB_SIZE
-from loadplan.workload.sources import is_lang_tag
-from loadplan.workload.template import RequestTemplate, compile_json, compile_text
-from loadplan.workload.zipf import RankModel
+
+DEFAULT_TERMS: tuple[float, ...] = (0.25, 0.32, 0.23, 0.20)
+"""Relative frequency of queries with 1, 2, 3 and 4 terms (see ``loadplan.workload.pools``)."""
+
+MAX_TERMS = 4
+DEFAULT_VOCAB_SIZE = 20_000
+MAX_VOCAB_SIZE = 50_000
+"""The built-in pools pack a query's four word indices into one int64 key, and four indices
+below 50,001 fit (50,001 ** 4 < 2 ** 63): the plan refuses what the pools cannot hold."""
 
 
 def _fraction(value: Any) -> Any:
@@ -102,36 +110,6 @@ class TemplateSpec(Spec):
     def _body_compiles(cls, value: JsonValue | None) -> JsonValue | None:
         compile_json(value)
         return value
-
-    def resolve(
-        self, source: SourceSpec | None, columns: frozenset[str], *, has_langs: bool
-    ) -> RequestTemplate:
-        """The template with the source's defaults filled in (see ``spec.py``); raises
-        PlaceholderError for a placeholder the source has no column for."""
-        path: str | None
-        if source is None:
-            method, path, params = "GET", self.path or "/", dict(self.params or {})
-        elif isinstance(source, LogSource):
-            recorded = self.path is None and self.params is None
-            method = "{method}"
-            path = None if recorded else (self.path or "/")
-            params = dict(self.params or {})
-        else:
-            method, path = "GET", self.path or "/search"
-            default = {"q": "{query}", **({"lang": "{lang}"} if has_langs else {})}
-            params = dict(self.params) if self.params is not None else default
-        if self.body is not None and not isinstance(source, LogSource):
-            method = "POST"
-        for field, text in self.texts():
-            unknown = sorted(compile_text(text).fields - columns)
-            if unknown:
-                if columns:
-                    fix = "use one of " + ", ".join(f"{{{c}}}" for c in sorted(columns))
-                else:
-                    fix = "there is no query source to fill it; add [workload.source]"
-                msg = f"= {text!r}: unknown placeholder {{{unknown[0]}}}; {fix}"
-                raise PlaceholderError(field, msg)
-        return RequestTemplate.build(self.method or method, path, params, self.headers, self.body)
 
     def texts(self) -> Iterator[tuple[FieldPath, str]]:
         """Every template string with its field path under ``[workload]``, for error messages."""
@@ -261,32 +239,3 @@ Popularity = Annotated[
     Field(discriminator="model"),
     _needs("model", "'zipf', 'head_tail', 'uniform' or 'weights'"),
 ]
-
-
-class PlaceholderError(ValueError):
-    """A template placeholder the source cannot fill; ``field`` is its path under [workload]."""
-
-    def __init__(self, field: FieldPath, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def popularity_model(
-    popularity: PopularitySpec | None, has_weights: bool, source_name: str
-) -> RankModel | None:
-    """The rank model ``popularity`` asks for; None means "use the source's weights".
-
-    Without a popularity table, a source with weights uses them and any other uses Zipf s = 1.
-    """
-    if popularity is None:
-        return None if has_weights else RankModel()
-    if popularity.model == "weights":
-        if not has_weights:
-            msg = f"= 'weights': {source_name} has no weights; add a weight column or use zipf"
-            raise ValueError(msg)
-        return None
-    if popularity.model == "zipf":
-        return RankModel("zipf", s=popularity.s)
-    if popularity.model == "head_tail":
-        return RankModel("head_tail", top=popularity.top, share=popularity.share)
-    return RankModel("uniform")

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from loadplan.engine.request import Request
 from loadplan.errors import PlanError
 from loadplan.plan.source import PlanSource
-from loadplan.workload.spec import WorkloadSpec, build_sampler, load_sampler, replay_offsets
+from loadplan.plan.workload import WorkloadSpec
+from loadplan.workload.build import build_sampler, load_sampler, replay_offsets
 
 from .conftest import WriteFile
 

@@ -1,10 +1,13 @@
-"""The breakpoint stop condition on crafted seconds: k failing seconds in a row, and where."""
+"""The breakpoint on crafted seconds: k failing seconds in a row, and where; the live watch."""
 
 from __future__ import annotations
 
 import pytest
 
+from loadplan.analysis.breakpoint import BreakpointFinder
 from loadplan.plan.slo import SloSpec
+from loadplan.results.snapshot import IntervalSnapshot
+from loadplan.results.stagebook import SecondRow
 from loadplan.scenarios.breakpoint import STOP_REASON, BreakpointWatch
 from tests.support.snapshots import scenario_of, second, steady
 
@@ -16,20 +19,26 @@ SCENARIO = scenario_of(
 SLO = SloSpec(p95=0.3, error_rate=0.01)
 
 
-def play(p95_by_second: list[float], errors: int = 0) -> tuple[BreakpointWatch, int | None]:
-    """Feed a warm stage at 1 s latency (not judged) then the given breakpoint seconds."""
+def seconds_of(p95_by_second: list[float], errors: int = 0) -> list[IntervalSnapshot]:
+    """A warm stage at 1 s latency (not judged), then the given breakpoint seconds."""
     stage = SCENARIO.breakpoint
     assert stage is not None
-    watch = BreakpointWatch(stage, SLO)
     snaps = steady(0, 2, "warm", ms=1000)
     for i, ms in enumerate(p95_by_second):
         label = stage.labels[min(i // 3, len(stage.labels) - 1)]
         counts = {"ok": 100 - errors, "http_5xx": errors} if errors else None
         snaps.append(second(2 + i, label, [ms] * 100, errors=counts))
-    for snap in snaps:
-        if watch.check(snap) == STOP_REASON:
-            return watch, snap.index
-    return watch, None
+    return snaps
+
+
+def play(p95_by_second: list[float], errors: int = 0) -> tuple[BreakpointFinder, int | None]:
+    stage = SCENARIO.breakpoint
+    assert stage is not None
+    finder = BreakpointFinder(stage, SLO)
+    for snap in seconds_of(p95_by_second, errors):
+        if finder.check(SecondRow.of(snap)):
+            return finder, snap.index
+    return finder, None
 
 
 @pytest.mark.parametrize(
@@ -68,6 +77,15 @@ def test_errors_break_it_too_and_say_why() -> None:
 def test_the_last_partial_second_is_not_judged() -> None:
     stage = SCENARIO.breakpoint
     assert stage is not None
+    finder = BreakpointFinder(stage, SLO)
+    assert finder.check(SecondRow.of(second(2, "breakpoint-0", [900] * 100, length=0.3))) is False
+    assert finder.result().reached is False
+
+
+def test_the_live_watch_stops_the_run_where_the_finder_finds_it() -> None:
+    stage = SCENARIO.breakpoint
+    assert stage is not None
     watch = BreakpointWatch(stage, SLO)
-    assert watch.check(second(2, "breakpoint-0", [900] * 100, length=0.3)) is None
-    assert watch.result().reached is False
+    answers = [watch.check(snap) for snap in seconds_of([10, 10, 10, 10, 900, 900, 900])]
+    assert answers.index(STOP_REASON) == 8
+    assert answers[:8] == [None] * 8

@@ -1,4 +1,5 @@
-"""The [workload] sub-tables: template defaults per source, and the popularity model chosen."""
+"""Building from the [workload] sub-tables: template defaults per source, and the popularity
+model chosen."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ from typing import Any
 
 import pytest
 
-from loadplan.workload.spec_tables import (
+from loadplan.plan.workload_tables import (
     BuiltinSource,
     FileSource,
     LogSource,
-    PlaceholderError,
     SourceSpec,
     TemplateSpec,
     ZipfPopularity,
-    popularity_model,
 )
+from loadplan.workload.build import PlaceholderError, popularity_model, resolve_template
 from loadplan.workload.zipf import RankModel
 
 BUILTIN = BuiltinSource(kind="builtin")
@@ -55,14 +55,14 @@ def test_resolve_fills_source_defaults(
     template: dict[str, Any], source: SourceSpec | None, has_langs: bool, expected: tuple[str, str]
 ) -> None:
     spec = TemplateSpec.model_validate(template)
-    resolved = spec.resolve(source, frozenset(ROW), has_langs=has_langs)
+    resolved = resolve_template(spec, source, frozenset(ROW), has_langs=has_langs)
     assert resolved.render(ROW)[:2] == expected
 
 
 def test_resolve_names_the_field_of_an_unknown_placeholder() -> None:
     spec = TemplateSpec.model_validate({"headers": {"X-A": "{device}"}})
     with pytest.raises(PlaceholderError) as caught:
-        spec.resolve(FILE, frozenset({"query"}), has_langs=False)
+        resolve_template(spec, FILE, frozenset({"query"}), has_langs=False)
     assert caught.value.field == ("template", "headers", "X-A")
     assert str(caught.value) == "= '{device}': unknown placeholder {device}; use one of {query}"
 

@@ -1,57 +1,30 @@
-"""The ``[workload]`` table of a plan, validated, and the sampler it describes.
+"""The sampler a plan's ``[workload]`` table describes (``loadplan.plan.workload.WorkloadSpec``).
 
-A plan without ``[workload]`` sends ``GET /`` with no tags. A full one::
-
-    [workload]
-    seed = 7
-    languages = { en = 0.5, ja = 0.2, ru = 0.2, hi = 0.1 }     # shares of traffic
-
-    [workload.source]
-    kind = "builtin"            # or "file" (txt / csv / jsonl) or "log" (access-log replay)
-    pool_size = 100000          # distinct queries per language
-
-    [workload.popularity]
-    model = "head_tail"         # or "zipf" (s = 1.0) or "uniform" or "weights"
-    top = "1%"
-    share = "50%"               # the top 1 % of queries take 50 % of traffic
-
-    [workload.buckets]
-    head = "1%"                 # top 1 % of each language's ranks: tagged head
-    torso = "9%"                # the next 9 %: torso; the rest: tail
-
-    [workload.template]
-    path = "/search"
-    params = { q = "{query}", lang = "{lang}" }
-
-Fields left out of the template take the source's defaults: ``GET /search?q={query}&lang={lang}``
-for queries, the recorded method and target for a log, ``GET /`` without a source; a body makes
-the default method POST. Without ``popularity``, a source with weights (CSV/JSONL weight column,
-log counts) uses them and any other source uses Zipf with s = 1. Without ``languages``, the
-built-in source uses ``DEFAULT_MIX`` and a file uses its own rows' languages.
+The plan validates the table alone; what only the data can tell (a file's rows and languages,
+a log's records, whether each template placeholder has a column to fill it) is checked here,
+as the sampler is built, and raised as PlanError naming the plan line it comes from.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import (
-    Field,
-    ModelWrapValidatorHandler,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import InitErrorDetails
+from pydantic import ValidationError
 
 from loadplan.errors import PlanError
+from loadplan.plan.placeholders import compile_text
 from loadplan.plan.source import FieldPath, PlanSource, format_field
+from loadplan.plan.workload import DEFAULT_MIX, WorkloadSpec
+from loadplan.plan.workload_tables import (
+    BuiltinSource,
+    FileSource,
+    LogSource,
+    PopularitySpec,
+    SourceSpec,
+    TemplateSpec,
+)
 from loadplan.workload.catalog import (
     Catalog,
     MixError,
@@ -62,129 +35,9 @@ from loadplan.workload.catalog import (
 from loadplan.workload.pools import build_pool
 from loadplan.workload.replay import LogRecords, log_table, read_log
 from loadplan.workload.sampler import RequestSampler
-from loadplan.workload.sources import QueryTable, is_lang_tag, read_queries
-from loadplan.workload.spec_tables import (
-    BucketSpec,
-    BuiltinSource,
-    FileSource,
-    LogSource,
-    PlaceholderError,
-    Popularity,
-    Source,
-    Spec,
-    TemplateSpec,
-    Weight,
-    popularity_model,
-)
+from loadplan.workload.sources import QueryTable, read_queries
 from loadplan.workload.template import RequestTemplate
-from loadplan.workload.vocab import check_language
 from loadplan.workload.zipf import RankModel
-
-DEFAULT_MIX: Mapping[str, float] = MappingProxyType(
-    {
-        "en": 0.40,
-        "es": 0.10,
-        "ru": 0.08,
-        "de": 0.08,
-        "fr": 0.07,
-        "zh": 0.07,
-        "ja": 0.06,
-        "pt": 0.06,
-        "ar": 0.04,
-        "hi": 0.04,
-    }
-)
-"""The built-in source's language mix when the plan gives none (roughly web-content shares)."""
-
-
-_UNION_TAGS = {
-    "source": ("builtin", "file", "log"),
-    "popularity": ("zipf", "head_tail", "uniform", "weights"),
-}
-
-
-class WorkloadSpec(Spec):
-    """The ``[workload]`` table. Every field is optional; see the module docstring."""
-
-    seed: int = Field(0, ge=0, lt=2**63)
-    source: Source | None = None
-    popularity: Popularity | None = None
-    languages: dict[str, Weight] | None = None
-    buckets: BucketSpec = BucketSpec()
-    template: TemplateSpec | None = None
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _without_union_tags(
-        cls, data: Any, handler: ModelWrapValidatorHandler[WorkloadSpec]
-    ) -> Any:
-        """Drop the union tag pydantic puts in error locations (``source.log.speed``): plans
-        say ``source.speed``, and ``PlanSource`` finds lines by the plan's own field names."""
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            errors: list[InitErrorDetails] = []
-            for error in exc.errors():
-                loc = error["loc"]
-                if len(loc) > 1 and loc[1] in _UNION_TAGS.get(str(loc[0]), ()):
-                    loc = (loc[0], *loc[2:])
-                detail: InitErrorDetails = {
-                    "type": error["type"],
-                    "loc": loc,
-                    "input": error["input"],
-                }
-                if "ctx" in error:
-                    detail["ctx"] = error["ctx"]
-                errors.append(detail)
-            raise ValidationError.from_exception_data(exc.title, errors) from None
-
-    # Fields validate in order, so these see ``source`` in ``info.data`` unless it failed (then
-    # its own error is reported and these stay quiet).
-    @field_validator("popularity")
-    @classmethod
-    def _popularity_fits_source(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None or "source" not in info.data:
-            return value
-        source = info.data["source"]
-        if source is None:
-            msg = "popularity needs a query source; add [workload.source]"
-            raise ValueError(msg)
-        if isinstance(source, LogSource) and source.mode == "timing":
-            msg = (
-                "a timing replay sends the recorded sequence; remove popularity or use mode = 'mix'"
-            )
-            raise ValueError(msg)
-        if isinstance(source, BuiltinSource) and value.model == "weights":
-            msg = "built-in pools have no weights; use zipf, head_tail or uniform"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("languages")
-    @classmethod
-    def _languages_fit_source(
-        cls, value: dict[str, float] | None, info: ValidationInfo
-    ) -> dict[str, float] | None:
-        if value is None or "source" not in info.data:
-            return value
-        source = info.data["source"]
-        if source is None:
-            msg = "a language mix needs a query source; add [workload.source]"
-            raise ValueError(msg)
-        if isinstance(source, LogSource) and source.mode == "timing":
-            msg = (
-                "a timing replay sends the recorded sequence; remove languages or use mode = 'mix'"
-            )
-            raise ValueError(msg)
-        if not math.fsum(value.values()) > 0:
-            msg = "no language has a share > 0; give at least one a positive share"
-            raise ValueError(msg)
-        for lang in value:
-            if isinstance(source, BuiltinSource):
-                check_language(lang)
-            elif not is_lang_tag(lang):
-                msg = f"{lang!r} is not a language tag; write e.g. en, ja or pt-BR"
-                raise ValueError(msg)
-        return value
 
 
 def build_sampler(
@@ -322,7 +175,9 @@ def _table_catalog(spec: WorkloadSpec, table: QueryTable, where: _Where, label: 
 def _template(spec: WorkloadSpec, catalog: Catalog, where: _Where) -> RequestTemplate:
     given = spec.template or TemplateSpec()
     try:
-        return given.resolve(spec.source, catalog.rows.columns, has_langs=bool(catalog.langs))
+        return resolve_template(
+            given, spec.source, catalog.rows.columns, has_langs=bool(catalog.langs)
+        )
     except PlaceholderError as exc:
         raise PlanError(f"{where(exc.field)} {exc}") from None
 
@@ -334,6 +189,66 @@ def _rank_model(
         return popularity_model(spec.popularity, has_weights, name)
     except ValueError as exc:
         raise PlanError(f"{where(('popularity', 'model'))} {exc}") from None
+
+
+def resolve_template(
+    given: TemplateSpec, source: SourceSpec | None, columns: frozenset[str], *, has_langs: bool
+) -> RequestTemplate:
+    """The template with the source's defaults filled in (see ``loadplan.plan.workload``);
+    raises PlaceholderError for a placeholder the source has no column for."""
+    path: str | None
+    if source is None:
+        method, path, params = "GET", given.path or "/", dict(given.params or {})
+    elif isinstance(source, LogSource):
+        recorded = given.path is None and given.params is None
+        method = "{method}"
+        path = None if recorded else (given.path or "/")
+        params = dict(given.params or {})
+    else:
+        method, path = "GET", given.path or "/search"
+        default = {"q": "{query}", **({"lang": "{lang}"} if has_langs else {})}
+        params = dict(given.params) if given.params is not None else default
+    if given.body is not None and not isinstance(source, LogSource):
+        method = "POST"
+    for field, text in given.texts():
+        unknown = sorted(compile_text(text).fields - columns)
+        if unknown:
+            if columns:
+                fix = "use one of " + ", ".join(f"{{{c}}}" for c in sorted(columns))
+            else:
+                fix = "there is no query source to fill it; add [workload.source]"
+            msg = f"= {text!r}: unknown placeholder {{{unknown[0]}}}; {fix}"
+            raise PlaceholderError(field, msg)
+    return RequestTemplate.build(given.method or method, path, params, given.headers, given.body)
+
+
+class PlaceholderError(ValueError):
+    """A template placeholder the source cannot fill; ``field`` is its path under [workload]."""
+
+    def __init__(self, field: FieldPath, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def popularity_model(
+    popularity: PopularitySpec | None, has_weights: bool, source_name: str
+) -> RankModel | None:
+    """The rank model ``popularity`` asks for; None means "use the source's weights".
+
+    Without a popularity table, a source with weights uses them and any other uses Zipf s = 1.
+    """
+    if popularity is None:
+        return None if has_weights else RankModel()
+    if popularity.model == "weights":
+        if not has_weights:
+            msg = f"= 'weights': {source_name} has no weights; add a weight column or use zipf"
+            raise ValueError(msg)
+        return None
+    if popularity.model == "zipf":
+        return RankModel("zipf", s=popularity.s)
+    if popularity.model == "head_tail":
+        return RankModel("head_tail", top=popularity.top, share=popularity.share)
+    return RankModel("uniform")
 
 
 def load_sampler(plan_path: Path) -> RequestSampler:

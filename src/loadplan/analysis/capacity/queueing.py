@@ -1,0 +1,173 @@
+"""Latency against offered rate, predicted by a queueing model fitted to the measured steps.
+
+The model is M/G/c: Poisson arrivals (what loadplan sends with ``arrivals = "poisson"``, and
+what many independent users make), c servers each serving at rate μ, service times of any shape.
+Its waiting time is taken from the Allen-Cunneen approximation: the M/M/c (Erlang C) waiting
+time scaled by ``(ca² + cs²) / 2``, with ca² = 1 for Poisson arrivals and cs² the squared
+coefficient of variation of the service time, estimated from the lowest-load step, where
+requests seldom wait. The waiting time's tail is exponential, P(W > t) = C(c, a) · exp(-t (cμ -
+λ) / v), and a percentile of the response time is predicted as the lowest-load step's percentile
+plus that of the wait.
+
+Why this model: it needs no knowledge of the target's insides, yet it has the two things that
+shape a latency curve: a capacity (cμ) where waits grow without bound, and a number of servers
+(c) that sets how sharply they grow near it (one server queues early and gradually; many queue
+late and suddenly). μ starts from one over the lowest-load step's mean latency (requests seldom
+wait there, so a request holds its server for about its whole latency) and may rise by up to a
+quarter, for the part of that latency spent outside the server; c and μ are fitted by least
+squares on the logarithm of the measured P50/P95/P99 of the steps given (for an out-of-sample
+check, only those under 60 % of the max). Where the latency at low load is mostly not time on
+the limiting resource (network, a fast cache), c comes out as an *effective* count rather than a
+physical one, and the capacity it implies moves in steps of μ. It does not know about timeouts,
+admission limits or a target that degrades under overload, so it describes the curve up to
+saturation, not beyond it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from loadplan.analysis.capacity.steps import Step
+
+QUANTILES = (50.0, 95.0, 99.0)
+MAX_SERVERS = 256
+RATE_SLACK = 1.25
+
+
+def erlang_c(c: int, a: float) -> float:
+    """Probability that an arrival waits in M/M/c with offered load ``a`` = λ/μ (a < c)."""
+    if a <= 0:
+        return 0.0
+    if a >= c:
+        return 1.0
+    # Iterative Erlang B, then C: stable for large c where factorials overflow.
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    rho = a / c
+    return b / (1 - rho + rho * b)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueModel:
+    """A fitted M/G/c latency model.
+
+    Attributes:
+        servers: c.
+        rate: μ, requests per second per server.
+        variability: (ca² + cs²) / 2, the Allen-Cunneen factor.
+        base_ms: response-time percentiles with no waiting (the lowest-load step's).
+        fitted_on: the steps it was fitted to (their sources).
+        rms_log_error: root-mean-square error of log(predicted / measured) on them.
+    """
+
+    servers: int
+    rate: float
+    variability: float
+    base_ms: dict[float, float]
+    fitted_on: tuple[str, ...]
+    rms_log_error: float
+
+    @property
+    def capacity_qps(self) -> float:
+        return self.servers * self.rate
+
+    def percentile_ms(self, qps: float, q: float) -> float | None:
+        """Predicted q-th percentile at ``qps``; None at or past saturation."""
+        headroom = self.capacity_qps - qps
+        if headroom <= 0:
+            return None
+        base = self.base_ms[q]
+        waits = erlang_c(self.servers, qps / self.rate)
+        tail = 1 - q / 100
+        wait_s = 0.0 if waits <= tail else math.log(waits / tail) * self.variability / headroom
+        return base + wait_s * 1000
+
+    def max_qps(self, bounds_ms: dict[float, float]) -> float:
+        """The highest rate at which every percentile bound holds (bisection: latency rises
+        with the rate)."""
+        low, high = 0.0, self.capacity_qps
+
+        def holds(qps: float) -> bool:
+            for q, bound in bounds_ms.items():
+                value = self.percentile_ms(qps, q)
+                if value is None or value > bound:
+                    return False
+            return True
+
+        if not holds(low):
+            return 0.0
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (middle, high) if holds(middle) else (low, middle)
+        return low
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": "M/G/c, Allen-Cunneen waiting time (Erlang C scaled by (ca^2+cs^2)/2)",
+            "servers": self.servers,
+            "rate_per_server": round(self.rate, 3),
+            "capacity_qps": round(self.capacity_qps, 1),
+            "variability": round(self.variability, 3),
+            "fitted_on": list(self.fitted_on),
+            "rms_log_error": round(self.rms_log_error, 4),
+        }
+
+
+def fit_queue(steps: Sequence[Step], bounds: Sequence[float] = QUANTILES) -> QueueModel:
+    """Fit c (and take μ) from ``steps`` (at least two with answers; the lowest is the base)."""
+    ordered = sorted(steps, key=lambda s: s.planned_qps)
+    figs = [(s, s.figures()) for s in ordered]
+    figs = [(s, f) for s, f in figs if f.latency.get_total_count() > 0]
+    if len(figs) < 2:
+        msg = "a latency model needs at least two steps with answers"
+        raise ValueError(msg)
+    base_fig = figs[0][1]
+    qs = tuple(sorted(set(bounds) | set(QUANTILES)))
+    base = {q: float(base_fig.percentile_ms(q) or 0.0) for q in qs}
+    mean = base_fig.latency.get_mean_value()
+    std = base_fig.latency.get_stddev()
+    cs2 = (std / mean) ** 2 if mean > 0 else 1.0
+    variability = (1.0 + min(cs2, 4.0)) / 2
+    points = [
+        (f.offered_qps, q, float(f.percentile_ms(q) or 0.0))
+        for _, f in figs
+        for q in QUANTILES
+        if (f.percentile_ms(q) or 0.0) > 0
+    ]
+    # At the lowest load requests seldom wait, so their mean latency is the service time: each
+    # request holds a server that long. That fixes μ; the server count c is what the curve's
+    # bend says (one server queues early and gradually, many late and suddenly).
+    base_rate = 1000.0 / max(base_fig.mean_ms() or 1.0, 1e-3)
+
+    def error(c: int, rate: float) -> float:
+        model = QueueModel(c, rate, variability, base, (), 0.0)
+        total = 0.0
+        for qps, q, measured in points:
+            predicted = model.percentile_ms(qps, q)
+            if predicted is None:
+                return 1e9
+            total += math.log(predicted / measured) ** 2
+        return total / len(points)
+
+    top = max(f.offered_qps for _, f in figs)
+    # Part of the low-load latency is not service (the network, the client): the service rate
+    # may be up to RATE_SLACK times higher than the mean latency says, and is fitted within it.
+    rates = base_rate * np.linspace(1.0, RATE_SLACK, 26)
+    fits = [
+        (error(c, float(r)), c, float(r)) for c in _server_counts() for r in rates if c * r > top
+    ]
+    if not fits:
+        msg = "the steps ran above what their low-load latency allows even 256 servers"
+        raise ValueError(msg)
+    err, c, rate = min(fits)
+    return QueueModel(c, rate, variability, base, tuple(s.source for s, _ in figs), math.sqrt(err))
+
+
+def _server_counts() -> list[int]:
+    return sorted({*range(1, 33), *(int(c) for c in np.geomspace(33, MAX_SERVERS, 24))})
