@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -11,6 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests (tests/*/test_*_hostile.py). "ci", the default, is deterministic: the same
+# examples on every run (derandomize, no example database), a fixed number of them, no deadline
+# (the VM is noisy), sized so the hostile-input set stays under a minute.
+# HYPOTHESIS_PROFILE=dev searches ten times further, with a new random seed each run.
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=2000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 STUB = Path(__file__).parent / "support" / "stub_server.py"
 

@@ -62,3 +62,16 @@ class CapacityError(LoadplanError, ValueError):
     """
 
     exit_code = 2
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for quoting a bad value in a message.
+
+    The value comes from a user's file and can be a 10 MB line; the message must stay one line a
+    person can read, and the file and line it names say where the rest is.
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str() (over 4300 digits)
+        return "<a number too long to show>"
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"

@@ -42,4 +42,4 @@ def check_language(lang: str) -> str:
 
 def is_lang_tag(value: str) -> bool:
     """Whether ``value`` looks like a language tag (``en``, ``pt-BR``, ``zh_Hant``)."""
-    return bool(_LANG_TAG.match(value))
+    return bool(_LANG_TAG.fullmatch(value))  # fullmatch: "$" would let "en\n" through

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from loadplan.errors import shown
+
 _UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)")
 
@@ -17,11 +19,15 @@ def parse_duration(text: str | float | int, what: str = "duration") -> float:
         parse_duration("250ms")  # 0.25
         parse_duration(2)        # 2.0
     """
-    if isinstance(text, bool):
-        msg = f"{what} = {text!r}: not a duration; write e.g. 30s, 250ms, 5m or 2h"
+    if isinstance(text, bool) or not isinstance(text, str | int | float):  # TOML: a list, a date
+        msg = f"{what} = {shown(text)}: not a duration; write e.g. 30s, 250ms, 5m or 2h"
         raise ValueError(msg)
     if isinstance(text, int | float):
-        seconds = float(text)
+        try:
+            seconds = float(text)
+        except OverflowError:  # an int past 1e308
+            msg = f"{what}: a number past 1e308 seconds; write e.g. 30s, 250ms, 5m or 2h"
+            raise ValueError(msg) from None
     else:
         s = text.strip().replace(" ", "")
         try:
@@ -34,10 +40,10 @@ def parse_duration(text: str | float | int, what: str = "duration") -> float:
                 seconds += float(match.group(1)) * _UNITS[match.group(2)]
                 pos = match.end()
             if pos != len(s) or not s:
-                msg = f"{what} = {text!r}: not a duration; write e.g. 30s, 250ms, 5m or 2h"
+                msg = f"{what} = {shown(text)}: not a duration; write e.g. 30s, 250ms, 5m or 2h"
                 raise ValueError(msg) from None
     if seconds < 0:
-        msg = f"{what} = {text!r}: must not be negative"
+        msg = f"{what} = {shown(text)}: must not be negative"
         raise ValueError(msg)
     return seconds
 

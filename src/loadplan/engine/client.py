@@ -185,7 +185,9 @@ class Connection(asyncio.Protocol):
         self.bytes_in += len(data)
         try:
             self._feed(data)
-        except httptools.HttpParserError:  # HttpParserUpgrade included: we never ask to upgrade
+        # HttpParserUpgrade is not an HttpParserError: a 101 answer (we never ask to upgrade)
+        # escaped into the event loop's error log and was counted as "other".
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
             self.abort(ErrorClass.PROTOCOL_ERROR)
             return
         if self.bytes_in > self.head_limit:

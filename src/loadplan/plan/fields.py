@@ -14,9 +14,15 @@ from loadplan.units import parse_duration
 
 
 class Section(BaseModel):
-    """A plan table: unknown keys are errors (a typo must not fall back to a default)."""
+    """A plan table: unknown keys are errors (a typo must not fall back to a default).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    TOML has ``inf`` and ``nan``; no rate, duration or share means either, and an infinite one
+    would pass ``gt=0`` and reach the schedule, so floats must be finite.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _duration(value: Any) -> float:
@@ -24,7 +30,8 @@ def _duration(value: Any) -> float:
         return parse_duration(value)
     except ValueError as exc:
         # The plan's error line already says "field = value"; keep only the why and the fix.
-        raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        # rsplit: the value's repr may hold ": " itself (a TOML inline table).
+        raise ValueError(str(exc).rsplit(": ", 1)[-1]) from None
 
 
 def _fraction(value: Any) -> Any:

@@ -7,9 +7,11 @@ errors (a typo in a plan must not silently fall back to a default).
 from __future__ import annotations
 
 import enum
+import re
 
 from pydantic import Field, field_validator, model_validator
 
+from loadplan.errors import shown
 from loadplan.plan.fields import Seconds
 from loadplan.plan.fields import Section as _Section
 from loadplan.plan.slo import SloSpec
@@ -75,6 +77,23 @@ class ClientSpec(_Section):
         100_000, ge=1, description="requests waiting for a connection before more are dropped"
     )
 
+    @field_validator("capture_header")
+    @classmethod
+    def _header(cls, name: str) -> str:
+        return _header_name(name) if name else name
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_name(name: str) -> str:
+    # The client matches it against the response's header bytes (latin-1) and the flush hook
+    # hands it to urllib, which refuses a newline mid-run: both need an HTTP token.
+    if not _TOKEN.fullmatch(name):
+        msg = "not a header name; use letters, digits and - (e.g. X-Cache)"
+        raise ValueError(msg)
+    return name
+
 
 class OutputSpec(_Section):
     """``[output]``: where the run directory goes, the report, and the live metrics endpoint."""
@@ -132,6 +151,18 @@ class AdminSpec(_Section):
     @classmethod
     def _url(cls, url: str | None) -> str | None:
         return None if url is None else _relative_or_absolute(url)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _TOKEN.fullmatch(name):
+                msg = f"{shown(name)} is not a header name; use letters, digits and - (X-Token)"
+                raise ValueError(msg)
+            if re.search(r"[\x00\r\n]", value):
+                msg = f"header {name} has a line break or NUL in its value; remove it"
+                raise ValueError(msg)
+        return headers
 
 
 class Plan(_Section):

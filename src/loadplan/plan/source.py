@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from loadplan.errors import PlanError
+from loadplan.errors import PlanError, shown
 
 FieldPath = tuple[str | int, ...]
 
+_AT = re.compile(r" \(at line (\d+), column (\d+)\)$")
+_LONG_NUMBER = re.compile(r"\d{4000}")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(
     r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
@@ -49,12 +51,18 @@ class PlanSource:
     @classmethod
     def read(cls, path: Path) -> PlanSource:
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             msg = f"{path}: no such plan file; pass the path of a TOML plan"
             raise PlanError(msg) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            msg = f"{path}: cannot read the plan ({exc}); it must be a UTF-8 TOML file"
+        except OSError as exc:
+            msg = f"{path}: cannot read the plan ({exc.strerror}); check the path and permissions"
+            raise PlanError(msg) from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            msg = f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x}); save the plan as UTF-8"
             raise PlanError(msg) from None
         return cls.parse(text, name=str(path))
 
@@ -63,8 +71,12 @@ class PlanSource:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            # tomllib's message already ends in "(at line N, column M)".
-            msg = f"{name}: not valid TOML: {exc}"
+            raise PlanError(_toml_problem(name, str(exc))) from None
+        except ValueError:
+            # Not a TOMLDecodeError: int() refuses a number of more than 4300 digits.
+            line = next((n for n, raw in _numbered(text) if _LONG_NUMBER.search(raw)), None)
+            where = f"{name}:{line}" if line else name
+            msg = f"{where}: a number with thousands of digits; write one that fits in a float"
             raise PlanError(msg) from None
         return cls(name=name, data=data, lines=_index_lines(text))
 
@@ -119,7 +131,9 @@ def describe_validation_error(
             where = source.where(tag_path) if source else where
             if "tag" in ctx:
                 choices = str(ctx.get("expected_tags", "")).replace("'", "")
-                lines.append(f"{where} {field} = {ctx['tag']!r}: unknown; use one of {choices}")
+                lines.append(
+                    f"{where} {field} = {shown(ctx['tag'])}: unknown; use one of {choices}"
+                )
             else:
                 lines.append(f"{where} {field}: missing; it says what kind of table this is")
         elif problem["type"] == "missing":
@@ -129,7 +143,7 @@ def describe_validation_error(
         elif isinstance(value, dict | list):
             lines.append(f"{where} {format_field(loc)}: {msg}")
         else:
-            lines.append(f"{where} {format_field(loc)} = {value!r}: {msg}")
+            lines.append(f"{where} {format_field(loc)} = {shown(value)}: {msg}")
     return lines
 
 
@@ -154,11 +168,35 @@ def _without_tags(loc: FieldPath, data: Any) -> FieldPath:
     return tuple(out)
 
 
+def _toml_problem(name: str, message: str) -> str:
+    # tomllib's message ends in "(at line N, column M)"; the line goes where every other
+    # problem's line goes, ``file:line``.
+    match = _AT.search(message)
+    if match is None:
+        return f"{name}: not valid TOML: {message}; fix the TOML syntax"
+    why = message[: match.start()]
+    return f"{name}:{match[1]}: not valid TOML: {why} at column {match[2]}; fix the TOML there"
+
+
+def _numbered(text: str) -> Iterator[tuple[int, str]]:
+    """Lines as an editor and tomllib number them: only ``\\n`` ends one (``str.splitlines``
+    also splits at U+2028, U+0085 and others, which TOML allows inside strings)."""
+    return enumerate(text.split("\n"), start=1)
+
+
 def _index_lines(text: str) -> dict[FieldPath, int]:
     lines: dict[FieldPath, int] = {}
     table: FieldPath = ()
     array_counts: dict[FieldPath, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    in_string = False
+    for number, raw in _numbered(text):
+        # A multi-line string's lines are text, not keys: a "[load]" inside one sets nothing.
+        # (An odd count of quote triples opens or closes one; escaped triples are not seen.)
+        was_in_string = in_string
+        if (raw.count('"""') + raw.count("'''")) % 2:
+            in_string = not in_string
+        if was_in_string:
+            continue
         header = _HEADER.match(raw)
         if header:
             keys = _split_key(header.group(2))

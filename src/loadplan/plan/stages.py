@@ -98,10 +98,15 @@ class RampStage(_Stage):
     duration: Seconds = Field(gt=0)
 
 
-def _staircase(start: float, end: float, step: float) -> tuple[float, ...]:
+def _step_count(start: float, end: float, step: float) -> float:
     # A tolerance so from = 0.1, to = 0.3, step = 0.1 includes 0.3 despite binary fractions.
-    count = math.floor((end - start) / step + 1e-9) + 1
-    return tuple(start + i * step for i in range(count))
+    # A float, not an int: to = 1e300 with step = 1 must be refused by its count, not built.
+    steps = (end - start) / step + 1e-9
+    return float(math.floor(steps) + 1) if math.isfinite(steps) else math.inf
+
+
+def _staircase(start: float, end: float, step: float) -> tuple[float, ...]:
+    return tuple(start + i * step for i in range(int(_step_count(start, end, step))))
 
 
 class _Staircase(_Stage):
@@ -115,8 +120,9 @@ class _Staircase(_Stage):
         if self.end < self.start:
             msg = f"to = {self.end:g} is below from = {self.start:g}; a staircase goes up"
             raise ValueError(msg)
-        if len(self.rates) > MAX_STEPS:
-            msg = f"{len(self.rates)} steps; at most {MAX_STEPS}: raise step or lower to"
+        count = _step_count(self.start, self.end, self.step)
+        if count > MAX_STEPS:
+            msg = f"{count:.4g} steps; at most {MAX_STEPS}: raise step or lower to"
             raise ValueError(msg)
         return self
 

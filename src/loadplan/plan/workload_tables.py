@@ -66,7 +66,7 @@ Fraction = Annotated[float, BeforeValidator(_fraction), Field(gt=0, lt=1, allow_
 
 
 def _method(value: str) -> str:
-    if not _METHOD.match(value):
+    if not _METHOD.fullmatch(value):  # fullmatch: "$" would let "GET\n" through
         msg = "not an HTTP method; write e.g. GET or POST (or a placeholder like {method})"
         raise ValueError(msg)
     return value
@@ -80,7 +80,7 @@ def _path(value: str) -> str:
 
 
 def _header_name(value: str) -> str:
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):
         msg = "not a header name; use letters, digits and - (e.g. Accept-Language)"
         raise ValueError(msg)
     return value

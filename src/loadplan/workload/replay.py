@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import numpy as np
 import numpy.typing as npt
 
-from loadplan.errors import PlanError
+from loadplan.errors import PlanError, shown
 from loadplan.languages import is_lang_tag
-from loadplan.workload.sources import QueryTable
+from loadplan.workload.sources import QueryTable, file_lines
 
 LogFormat = Literal["auto", "common", "combined", "jsonl"]
 
@@ -46,7 +46,8 @@ _MONTHS = {
     )
 }
 _METHOD = re.compile(r"^[A-Z]{3,10}$")
-_BAD_TARGET = re.compile(r"[\x00-\x20\x7f\udc80-\udcff]")  # controls, spaces, undecodable bytes
+# Controls, spaces, undecodable bytes (surrogateescape) and lone surrogates from JSON escapes.
+_BAD_TARGET = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
 # Characters a target may carry as they are; anything else (raw UTF-8 in nginx logs) is encoded.
 _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
@@ -122,7 +123,7 @@ def read_log(
     times: list[float] = []
     lines: list[int] = []
     skipped, first = 0, None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(file_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -219,7 +220,7 @@ def log_table(
 def _sniff(path: Path, text: str) -> str:
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in file_lines(text) if line.strip()), "")
     return "jsonl" if first.lstrip().startswith("{") else "common"
 
 
@@ -230,7 +231,7 @@ def _clf_line(line: str, need_times: bool) -> tuple[str, str, float]:
         raise ValueError(msg)
     parts = match.group("request").replace('\\"', '"').split(" ")
     if len(parts) not in (2, 3):
-        msg = f"request {match.group('request')!r} is not 'METHOD target HTTP/x'"
+        msg = f"request {shown(match.group('request'))} is not 'METHOD target HTTP/x'"
         raise ValueError(msg)
     when = _clf_time(match.group("time")) if need_times else 0.0
     return _method(parts[0]), _target(parts[1]), when
@@ -244,12 +245,15 @@ def _jsonl_line(
     except json.JSONDecodeError as exc:
         msg = f"not valid JSON ({exc.msg})"
         raise ValueError(msg) from None
+    except (ValueError, RecursionError):  # an int of over 4300 digits; nesting past the stack
+        msg = "JSON too big to read (a huge number or deep nesting)"
+        raise ValueError(msg) from None
     if not isinstance(value, dict):
         msg = f"a JSON {type(value).__name__}, not an object"
         raise ValueError(msg)
     url = value.get(url_field)
     if not isinstance(url, str):
-        fields = ", ".join(sorted(value)) or "none"
+        fields = shown(", ".join(sorted(value)) or "none").strip("'\"")
         msg = f"no {url_field!r} string (fields: {fields}); set source.url_field"
         raise ValueError(msg)
     method = value.get(method_field, "GET")
@@ -263,27 +267,30 @@ def _jsonl_line(
 
 
 def _method(method: str) -> str:
-    if not _METHOD.match(method.upper()):
-        msg = f"method {method!r} is not an HTTP method"
+    if not _METHOD.fullmatch(method.upper()):  # fullmatch: "$" would let "GET\n" through
+        msg = f"method {shown(method)} is not an HTTP method"
         raise ValueError(msg)
     return method.upper()
 
 
 def _target(url: str) -> str:
     """Origin-form target: an absolute URL loses its scheme and host; anything else is refused."""
+    bad = f"target {shown(url)} is not a path like /search?q=..."
     if url.startswith(("http://", "https://")):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "Invalid IPv6 URL": a bracket in the host
+            raise ValueError(bad) from None
         url = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not url.startswith("/") or _BAD_TARGET.search(url):
-        msg = f"target {url[:80]!r} is not a path like /search?q=..."
-        raise ValueError(msg)
+        raise ValueError(bad)
     return quote(url, safe=_TARGET_SAFE)
 
 
 def _clf_time(text: str) -> float:
     match = _CLF_TIME.match(text)
     if match is None or match.group(2) not in _MONTHS:
-        msg = f"time {text!r} is not like 10/Oct/2000:13:55:36 -0700"
+        msg = f"time {shown(text)} is not like 10/Oct/2000:13:55:36 -0700"
         raise ValueError(msg)
     day, month, year, hh, mm, ss, sign, oh, om = match.groups()
     offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
@@ -294,6 +301,11 @@ def _clf_time(text: str) -> float:
 
 def _json_time(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
+        # JSON has Infinity, NaN and ints past 1e308; a due time of inf or nan would make the
+        # replay wait forever, so a number must be a time datetime can hold (years 1-9999).
+        if not _EPOCH_MIN <= value <= _EPOCH_MAX:
+            msg = f"timestamp {shown(value)} is not a time in years 1-9999 (seconds since 1970)"
+            raise ValueError(msg)
         return float(value)
     if isinstance(value, str):
         try:
@@ -301,5 +313,9 @@ def _json_time(value: Any) -> float:
         except ValueError:
             return _clf_time(value)
         return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
-    msg = f"timestamp {value!r} is neither seconds since the epoch nor an ISO 8601 time"
+    msg = f"timestamp {shown(value)} is neither seconds since the epoch nor an ISO 8601 time"
     raise ValueError(msg)
+
+
+_EPOCH_MIN = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_EPOCH_MAX = datetime(9999, 12, 30, tzinfo=UTC).timestamp()

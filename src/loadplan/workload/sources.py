@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from loadplan.errors import PlanError
+from loadplan.errors import PlanError, shown
 from loadplan.languages import is_lang_tag
 
 FileFormat = Literal["auto", "text", "csv", "jsonl"]
@@ -39,7 +39,10 @@ _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A JSON "\ud800" escape decodes to a lone surrogate, which no request can be encoded with.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,8 +122,20 @@ def _read_text(path: Path) -> str:
         raise PlanError(msg) from None
 
 
+def file_lines(text: str) -> list[str]:
+    """The lines of a data file as an editor numbers them: ``\\n``, ``\\r\\n`` or ``\\r`` ends one.
+
+    ``str.splitlines`` also splits at form feeds, U+0085, U+2028 and others: a query holding
+    one would be cut in two and every line after it named one too far on.
+    """
+    lines = _LINE_END.split(text)
+    if lines[-1] == "":  # the newline ends the last line; it does not start another
+        lines.pop()
+    return lines
+
+
 def _numbered(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(file_lines(text), start=1):
         if line.strip():
             yield number, line
 
@@ -131,6 +146,9 @@ def _json_object(name: str, number: int, line: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         msg = f"{name}:{number}: not valid JSON ({exc.msg}); write one JSON object per line"
         raise PlanError(msg) from None
+    except (ValueError, RecursionError):  # an int of over 4300 digits; nesting past the stack
+        msg = f"{name}:{number}: JSON too big to read (a huge number or deep nesting); simplify it"
+        raise PlanError(msg) from None
     if not isinstance(value, dict):
         kind = type(value).__name__
         msg = f'{name}:{number}: a JSON {kind}; write an object like {{"query": "..."}}'
@@ -140,8 +158,12 @@ def _json_object(name: str, number: int, line: str) -> dict[str, Any]:
 
 def _read_csv(path: Path, text: str, rows: _Rows, query_column: str) -> None:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    reader = csv.reader(text.splitlines(), dialect=dialect)
-    header = next(reader, None)
+    reader = csv.reader(file_lines(text), dialect=dialect)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        msg = f"{path}:1: not valid CSV ({exc}); check the quoting of the header row"
+        raise PlanError(msg) from None
     if header is None:
         msg = (
             f"{path}: empty file; write a header row (query[,weight][,lang]) and one row per query"
@@ -150,7 +172,7 @@ def _read_csv(path: Path, text: str, rows: _Rows, query_column: str) -> None:
     header = [h.strip() for h in header]
     if query_column not in header:
         msg = (
-            f"{path}:1 header = {','.join(header)!r}: no {query_column!r} column; "
+            f"{path}:1 header = {shown(','.join(header))}: no {query_column!r} column; "
             f"name the query column {query_column!r} or set source.query_column"
         )
         raise PlanError(msg)
@@ -188,10 +210,14 @@ class _Rows:
         where = f"{self.name}:{number}"
         query = raw.get(query_column)
         if not isinstance(query, str) or not query.strip():
-            msg = f"{where} {query_column} = {query!r}: empty or not text; fix or remove the row"
+            msg = (
+                f"{where} {query_column} = {shown(query)}: empty or not text; fix or remove the row"
+            )
             raise PlanError(msg)
         if _CONTROL.search(query):
-            msg = f"{where} {query_column} = {query!r}: contains a control character; remove it"
+            msg = (
+                f"{where} {query_column} = {shown(query)}: contains a control character; remove it"
+            )
             raise PlanError(msg)
         weight = 1.0
         if self.weight_column in raw:
@@ -202,12 +228,19 @@ class _Rows:
             lang = self.default_lang
         elif not isinstance(lang, str) or not is_lang_tag(lang):
             field = self.lang_column
-            msg = f"{where} {field} = {lang!r}: not a language tag; write e.g. en, ja or pt-BR"
+            msg = f"{where} {field} = {shown(lang)}: not a language tag; write e.g. en, ja or pt-BR"
             raise PlanError(msg)
         columns = {
             k: _text(v) for k, v in raw.items() if k not in (self.weight_column, self.lang_column)
         }
         columns["query"] = query.strip()
+        for name, value in columns.items():
+            if _SURROGATE.search(value):
+                msg = (
+                    f"{where} {name} = {shown(value)}: a lone surrogate (an unpaired "
+                    "\\ud800-\\udfff escape), which is not text; fix or remove it"
+                )
+                raise PlanError(msg)
         key = (lang, *sorted(columns.items()))
         if key in self.index:
             self.weights[self.index[key]] += weight
@@ -222,6 +255,12 @@ class _Rows:
             msg = f"{self.name}: no queries; add {what}"
             raise PlanError(msg)
         weights = np.asarray(self.weights, dtype=np.float64)
+        if self.has_weights and not math.isfinite(sum(self.weights)):  # fsum raises instead
+            field = self.weight_column
+            msg = (
+                f"{self.name}: the {field}s add up past 1e308; scale them down (they are relative)"
+            )
+            raise PlanError(msg)
         if self.has_weights and not weights.any():
             field = self.weight_column
             msg = f"{self.name}: every {field} is 0; give at least one query a weight > 0"
@@ -239,7 +278,7 @@ class _Rows:
 def _weight(where: str, field: str, value: Any) -> float:
     number: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
+        number = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -247,11 +286,15 @@ def _weight(where: str, field: str, value: Any) -> float:
             number = None
     if number is None or not math.isfinite(number):
         msg = (
-            f"{where} {field} = {value!r}: not a number; write a number >= 0 (relative popularity)"
+            f"{where} {field} = {shown(value)}: not a number; "
+            "write a number >= 0 (relative popularity)"
         )
         raise PlanError(msg)
     if number < 0:
-        msg = f"{where} {field} = {value!r}: negative; weights are relative popularity, write >= 0"
+        msg = (
+            f"{where} {field} = {shown(value)}: negative; "
+            "weights are relative popularity, write >= 0"
+        )
         raise PlanError(msg)
     return number
 
