@@ -8,11 +8,13 @@ import pytest
 
 from loadplan.analysis.slo import (
     Evidence,
+    HitRate,
     drift_ms,
     judge,
     recovery_s,
     second_failures,
     unreachable_from,
+    warm_hit_rate,
 )
 from loadplan.plan.slo import SloSpec
 from loadplan.results.stagebook import SecondRow, WindowP95
@@ -189,6 +191,19 @@ def test_cache_floor_from_the_response_header(hot_hits: int, passed: bool) -> No
     # The first stage warms the cache: its misses are reported, not held against the floor.
     warming = row_of(verdict, "warm", "cache hit rate (warming)")
     assert (warming.passed, warming.measured) == (None, "0.0% (X-Cache header)")
+
+
+def test_warm_hit_rate_is_what_the_run_floor_reads() -> None:
+    # The capacity plan sizes the cache from this value and its source, not from display text.
+    snaps = steady(0, 2, "warm", tags={"x-cache=MISS": 100})
+    snaps += steady(2, 2, "cold", tags={"x-cache=MISS": 60, "x-cache=HIT": 40})
+    snaps += steady(4, 2, "hot", tags={"x-cache=HIT": 75, "x-cache=MISS": 25})
+    evidence = Evidence(scenario_of(*CACHE), book_of(snaps, 60), cache_header="X-Cache")
+    cache = warm_hit_rate(evidence)
+    assert (cache.rate, cache.source) == (pytest.approx(0.75), "X-Cache header")
+    verdict = judge(SloSpec(cache_hit_rate=0.5), evidence)
+    assert row_of(verdict, "run", "cache hit rate").value == cache.rate
+    assert warm_hit_rate(Evidence(scenario_of(*CACHE), book_of(snaps, 60))) == HitRate(None, "")
 
 
 def test_a_ramp_warms_the_cache_too() -> None:

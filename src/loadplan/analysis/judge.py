@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadplan.analysis.breakpoint import BreakpointFinder, BreakpointResult
-from loadplan.analysis.slo import Evidence, event_row, judge
+from loadplan.analysis.slo import Evidence, HitRate, event_row, judge, warm_hit_rate
 from loadplan.errors import RunDirError
 from loadplan.plan.model import Plan
 from loadplan.plan.scenario import Scenario
@@ -42,6 +42,7 @@ class Judgement:
         breakpoint: what the breakpoint stage found, None without one (or without [slo]).
         events: the run's events (cache flushes).
         verdict: the SLA verdict, None when the plan has no [slo].
+        cache: the hit rate over the warm stages (what the cache floor is judged on).
     """
 
     plan: Plan
@@ -51,6 +52,7 @@ class Judgement:
     breakpoint: BreakpointResult | None
     events: tuple[RunEvent, ...]
     verdict: Verdict | None
+    cache: HitRate
 
     def summary_parts(self, meta: dict[str, Any]) -> dict[str, Any]:
         """The keys a staged run adds to summary.json: stages, breakpoint, target metrics,
@@ -92,20 +94,18 @@ def judge_run(result: RunResult, plan: Plan | None = None) -> Judgement:
                 break
         found = finder.result()
     events = result.events
-    verdict = None
-    if slo is not None:
-        extra = [found.row()] if found else []
-        extra += [event_row(event) for event in events]
-        evidence = Evidence(
-            scenario,
-            book,
-            metrics,
-            lag_bound_ms=plan.generator.lag_bound * 1000,
-            cache_header=plan.client.capture_header,
-            extra_rows=tuple(extra),
-        )
-        verdict = judge(slo, evidence)
-    return Judgement(plan, scenario, book, metrics, found, events, verdict)
+    extra = [found.row()] if found else []
+    extra += [event_row(event) for event in events]
+    evidence = Evidence(
+        scenario,
+        book,
+        metrics,
+        lag_bound_ms=plan.generator.lag_bound * 1000,
+        cache_header=plan.client.capture_header,
+        extra_rows=tuple(extra),
+    )
+    verdict = judge(slo, evidence) if slo is not None else None
+    return Judgement(plan, scenario, book, metrics, found, events, verdict, warm_hit_rate(evidence))
 
 
 def stage_summaries(judgement: Judgement, meta: dict[str, Any]) -> dict[str, Any]:

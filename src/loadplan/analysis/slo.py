@@ -64,15 +64,44 @@ class Evidence:
     extra_rows: tuple[VerdictRow, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class HitRate:
+    """A cache hit rate and where it was read.
+
+    Attributes:
+        rate: hits / lookups, None when nothing was measured.
+        source: "target metrics", "<header> header", or "" when nothing was measured.
+    """
+
+    rate: float | None
+    source: str
+
+
+def warm_stages(stages: Sequence[StagePlan]) -> list[StagePlan]:
+    """The steady, warm stages the cache floor is judged on (see the module's rules)."""
+    judged = [s for s in stages if s.judged]
+    warm = [s for s in judged if not s.flush_cache and s.kind is not StageKind.RAMP]
+    if len(judged) > 1 and warm and warm[0] is stages[0]:
+        warm = warm[1:]
+    return warm
+
+
+def warm_hit_rate(evidence: Evidence) -> HitRate:
+    """The cache hit rate over the warm stages together: what the run-wide floor is judged on."""
+    warm = warm_stages(evidence.scenario.stages)
+    if not warm:
+        return HitRate(None, "")
+    totals = evidence.book.totals_of(label for s in warm for label in s.labels)
+    return HitRate(*_hit_rate(evidence, warm, totals))
+
+
 def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
     """Check every objective of ``slo`` against the run in ``evidence``."""
     book, stages = evidence.book, evidence.scenario.stages
     rows: list[VerdictRow] = []
     inconclusive: list[str] = []
     judged = [s for s in stages if s.judged]
-    warm = [s for s in judged if not s.flush_cache and s.kind is not StageKind.RAMP]
-    if len(judged) > 1 and warm and warm[0] is stages[0]:
-        warm = warm[1:]
+    warm = warm_stages(stages)
     for stage in stages:
         totals = book.totals_of(stage.labels)
         if stage.judged:
@@ -95,9 +124,8 @@ def judge(slo: SloSpec, evidence: Evidence) -> Verdict:
         if health.bound:
             inconclusive.append(f"generator-bound in judged stages: {'; '.join(health.reasons)}")
         if slo.cache_hit_rate is not None and warm:
-            warm_totals = book.totals_of(label for s in warm for label in s.labels)
-            rate, where = _hit_rate(evidence, warm, warm_totals)
-            rows.append(_cache_row(None, rate, where, slo.cache_hit_rate, True))
+            cache = warm_hit_rate(evidence)
+            rows.append(_cache_row(None, cache.rate, cache.source, slo.cache_hit_rate, True))
     if evidence.metrics is not None:
         rows.append(_restart_row(evidence.metrics))
     watched = [label for s in stages if s.judged or s.kind is StageKind.SPIKE for label in s.labels]

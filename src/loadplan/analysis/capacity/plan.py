@@ -363,14 +363,7 @@ def _usl(facts: Sequence[StepFacts]) -> tuple[UslFit | None, str]:
 
 
 def _cache(plan: Plan, result: RunResult, judgement: Judgement) -> tuple[CacheSizing | None, str]:
-    verdict = judgement.verdict
-    row = None
-    if verdict is not None:
-        row = next(
-            (r for r in verdict.rows if r.objective == "cache hit rate" and r.stage == "run"), None
-        )
-    measured = row.value if row is not None else None
-    where = row.measured.split("(")[-1].rstrip(")") if row is not None and row.value else ""
+    measured, where = judgement.cache.rate, judgement.cache.source
     floor = plan.slo.cache_hit_rate if plan.slo else None
     if plan.workload.source is None:
         return None, "no cache sizing: the plan sends one fixed request (no query workload)"
