@@ -44,6 +44,21 @@ lag_bound = "50ms"   # a shared 2-core CI machine; the steps' latencies are tens
 """
 
 
+SWEEP = """\
+[target]
+url = "{url}"
+[load]
+seed = 3
+[[stages]]
+type = "sweep"
+name = "sweep"
+users_from = 2
+users_to = 16
+users_step = 2
+step_duration = "2s"
+"""
+
+
 @pytest.fixture(scope="module")
 def capacity_url() -> Iterator[str]:
     proc = subprocess.Popen(
@@ -112,6 +127,31 @@ def test_the_plan_finds_the_known_capacity_and_has_every_part(staircase_run: Pat
     assert text.startswith("# Capacity plan\n\nCommand: `loadplan capacity")
     assert "## Scaling guidelines" in text
     assert (report / "plots" / "capacity-latency.png").stat().st_size > 1000
+
+
+def test_a_concurrency_sweep_beside_it_gives_the_usl_its_levels(
+    staircase_run: Path, capacity_url: str, tmp_path: Path
+) -> None:
+    # Closed-loop users against 8 slots of 20 ms: X = N / 20 ms up to N = 8, then flat at the
+    # server's 400 req/s; the USL fitted to the sweep must find that ceiling.
+    plan_file = tmp_path / "sweep.toml"
+    plan_file.write_text(SWEEP.format(url=capacity_url), encoding="utf-8")
+    sweep = tmp_path / "sweep"
+    done = loadplan("run", str(plan_file), "--out", str(sweep), "--no-report", timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = loadplan("capacity", str(staircase_run), str(sweep), "--format", "json", "--peak", "150")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["usl_note"].startswith("USL fitted on the 8 levels of the concurrency sweep")
+    usl = plan["usl"]
+    assert [p["n"] for p in usl["points"]] == [2, 4, 6, 8, 10, 12, 14, 16]
+    ceiling = max(
+        usl["lambda"] * n / (1 + usl["sigma"] * (n - 1) + usl["kappa"] * n * (n - 1))
+        for n in range(2, 17)
+    )
+    assert ceiling == pytest.approx(8 / 0.020, rel=0.15)
+    # The staircase still sets the max QPS; the sweep only adds the USL.
+    assert plan["max_qps_under_slo"]["limiting"] == "p95"
 
 
 def test_the_text_form_ends_with_the_growth_line(staircase_run: Path, tmp_path: Path) -> None:

@@ -25,12 +25,13 @@ from loadplan.analysis.capacity.knee import Knee, find_knee
 from loadplan.analysis.capacity.maxqps import MaxQps, breaks, max_qps
 from loadplan.analysis.capacity.queueing import QueueModel, fit_queue
 from loadplan.analysis.capacity.sizing import DEFAULT_GROWTH, GrowthRow, plan_growth
-from loadplan.analysis.capacity.steps import Step, collect_steps
+from loadplan.analysis.capacity.steps import Step, SweepLevel, collect_levels, collect_steps
 from loadplan.analysis.capacity.usl import UslFit, fit_usl
 from loadplan.analysis.judge import Judgement, judge_run
 from loadplan.errors import CapacityError, LoadplanError
 from loadplan.plan.model import Plan
 from loadplan.plan.slo import PERCENTILES
+from loadplan.plan.stages import StageKind, SweepStage
 from loadplan.results.result import RunResult
 
 FIT_SHARE = 0.6
@@ -76,6 +77,7 @@ class CapacityPlan:
     growth: tuple[GrowthRow, ...]
     usl: UslFit | None
     usl_note: str
+    usl_points: tuple[tuple[float, float], ...]
     cache: CacheSizing | None
     cache_note: str
     bottleneck: Bottleneck
@@ -151,11 +153,7 @@ def _slo_text(plan: Plan) -> str:
 
 
 def _usl_points(plan: CapacityPlan) -> list[dict[str, float]]:
-    return [
-        {"n": round(f.achieved_qps * (f.p95_ms or 0) / 1000, 4), "x": round(f.achieved_qps, 2)}
-        for f in plan.facts
-        if not f.breaks and f.p95_ms is not None
-    ]
+    return [{"n": round(n, 4), "x": round(x, 2)} for n, x in plan.usl_points]
 
 
 def plan_capacity(
@@ -178,19 +176,29 @@ def plan_capacity(
         raise CapacityError(msg)
     slo = plan.slo
     if len(judgements) != len(results):
-        judgements = [judge_run(r, plan) for r in results]
+        # Each run against its own stages (a sweep run beside a staircase); the SLA is the same.
+        judgements = [judge_run(r, _plan_of(r)) for r in results]
     steps: list[Step] = []
     facts: list[StepFacts] = []
     notes: list[str] = []
     inconclusive: list[str] = []
+    levels: list[SweepLevel] = []
     for result, judgement in zip(results, judgements, strict=True):
-        found = collect_steps(judgement.scenario, result.seconds(), str(result.run_dir))
-        steps += found
-        facts += [_facts(step, judgement, result) for step in found]
+        source = str(result.run_dir)
+        if any(stage.kind is StageKind.SWEEP for stage in judgement.scenario.stages):
+            # A sweep is a plan of its own: it has levels (for the USL), no steps.
+            swept = collect_levels(judgement.scenario, result.seconds(), source)
+            levels += swept
+            recorded = f"{len(swept)} sweep levels"
+        else:
+            found = collect_steps(judgement.scenario, result.seconds(), source)
+            steps += found
+            facts += [_facts(step, judgement, result) for step in found]
+            recorded = f"{len(found)} steps"
         if not result.complete:
             notes.append(
                 f"{result.run_dir} is a partial run ({result.stop_reason}): planned from the "
-                f"{len(found)} steps it recorded"
+                f"{recorded} it recorded"
             )
     if not steps:
         names = ", ".join(str(r.run_dir) for r in results)
@@ -225,7 +233,7 @@ def plan_capacity(
         headroom=options.headroom,
         redundancy=options.redundancy,
     )
-    usl, usl_note = _usl(facts)
+    usl, usl_note, usl_points = _usl(steps, facts, levels)
     cache, cache_note = _cache(plan, first, judgements[0])
     recommendations = _recommend(bottleneck, growth, options, cache)
     return CapacityPlan(
@@ -244,6 +252,7 @@ def plan_capacity(
         growth=growth,
         usl=usl,
         usl_note=usl_note,
+        usl_points=usl_points,
         cache=cache,
         cache_note=cache_note,
         bottleneck=bottleneck,
@@ -262,15 +271,14 @@ def _plan_of(result: RunResult) -> Plan:
 
 def _check_same_plan(first: RunResult, plan: Plan, other: RunResult) -> None:
     theirs = _plan_of(other)
-    differ = [
-        name
-        for name, a, b in (
-            ("target", plan.target.url, theirs.target.url),
-            ("workload", plan.workload.model_dump(), theirs.workload.model_dump()),
-            ("slo", plan.slo, theirs.slo),
-        )
-        if a != b
+    compared: list[tuple[str, object, object]] = [
+        ("target", plan.target.url, theirs.target.url),
+        ("workload", plan.workload.model_dump(), theirs.workload.model_dump()),
     ]
+    # A concurrency sweep only feeds the USL: its own [slo] (or none) is never judged here.
+    if not any(isinstance(stage, SweepStage) for stage in theirs.stages):
+        compared.append(("slo", plan.slo, theirs.slo))
+    differ = [name for name, a, b in compared if a != b]
     if differ:
         msg = (
             f"{other.run_dir}: ran another plan than {first.run_dir} ({', '.join(differ)} "
@@ -341,25 +349,42 @@ def _peak(options: CapacityOptions, plan: Plan) -> tuple[float, str]:
     raise CapacityError(msg)
 
 
-def _usl(facts: Sequence[StepFacts]) -> tuple[UslFit | None, str]:
-    """The USL on the open-loop steps, N from Little's law (N = X * R, R the mean latency),
-    on the steps that held the SLA (past it, the target is overloaded, not scaling)."""
-    held = [f for f in facts if not f.breaks and f.p95_ms is not None]
-    if len(held) < 6:
-        return None, (
-            f"no USL fit: {len(held)} steps held the SLA; the fit needs at least 6 load levels "
-            f"(add {6 - len(held)} with smaller steps, or a concurrency sweep)"
+def _usl(
+    steps: Sequence[Step], facts: Sequence[StepFacts], levels: Sequence[SweepLevel]
+) -> tuple[UslFit | None, str, tuple[tuple[float, float], ...]]:
+    """The USL on a concurrency sweep when there is one (N = its users, X = the throughput it
+    got), else on the open-loop steps that held the SLA (past it the target is overloaded, not
+    scaling) with N from Little's law, N = X * R, R the step's mean latency."""
+    if levels:
+        points = [(float(lv.users), lv.step.figures().achieved_qps) for lv in levels]
+        where = f"the {len(points)} levels of the concurrency sweep (N = users, X = completed/s)"
+        short = f"{len(points)} sweep levels"
+    else:
+        points = []
+        for step, f in zip(steps, facts, strict=True):
+            mean = step.figures().mean_ms()
+            if not f.breaks and mean is not None:
+                points.append((f.achieved_qps * mean / 1000, f.achieved_qps))
+        where = (
+            f"{len(points)} open-loop steps that held the SLA, N = X x R (Little's law, R the "
+            "mean latency)"
         )
-    n = [f.achieved_qps * (f.p95_ms or 0) / 1000 for f in held]
-    x = [f.achieved_qps for f in held]
+        short = f"{len(points)} steps held the SLA"
+    pts = tuple(sorted(points))
+    if len(pts) < 6:
+        return (
+            None,
+            (
+                f"no USL fit: {short}; the fit needs at least 6 load levels "
+                f"(add {6 - len(pts)} with smaller steps, or a concurrency sweep)"
+            ),
+            pts,
+        )
     try:
-        fit = fit_usl(n, x)
+        fit = fit_usl([n for n, _ in pts], [x for _, x in pts])
     except (CapacityError, LoadplanError, ValueError) as exc:
-        return None, f"no USL fit: {exc}"
-    return fit, (
-        f"USL fitted on {len(held)} open-loop steps that held the SLA, N = X x P95 (Little's "
-        "law with the P95 as a conservative response time)."
-    )
+        return None, f"no USL fit: {exc}", pts
+    return fit, f"USL fitted on {where}.", pts
 
 
 def _cache(plan: Plan, result: RunResult, judgement: Judgement) -> tuple[CacheSizing | None, str]:

@@ -4,6 +4,9 @@ A *step* is one label of a ``step`` or ``breakpoint`` stage: a constant offered 
 ``step_duration``. Each keeps its seconds (counts and the latency histogram of each), so that
 whole-step figures can be made from merged HDR intervals, and resampled for intervals.
 
+A *sweep level* is one label of a ``sweep`` stage: a number of closed-loop users held for
+``step_duration``; its throughput against its users is what the USL is fitted to.
+
 A step's first seconds are left out as *transient*: the target's queues (and the generator's
 connection pool) need a moment to settle at a new rate, and those seconds describe the jump,
 not the rate. ``transient_s`` is max(2 s, 10 % of the step), and never more than half of it.
@@ -172,6 +175,43 @@ def collect_steps(
         if kept[label]:
             out.append(Step(label, name, f"{source}:{label}", rate, start, end, tuple(kept[label])))
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepLevel:
+    """One level of a concurrency sweep.
+
+    Attributes:
+        users: its closed-loop users, over all workers.
+        step: its seconds (``planned_qps`` 0: a closed loop has no planned rate).
+    """
+
+    users: int
+    step: Step
+
+
+def collect_levels(
+    scenario: Scenario, seconds: Iterable[IntervalSnapshot], source: str
+) -> tuple[SweepLevel, ...]:
+    """The levels of ``scenario``'s sweep stages, from a run's merged seconds (whole seconds
+    inside each level's planned span; levels without any are left out)."""
+    spans: dict[str, tuple[str, int, float, float]] = {}
+    for stage in scenario.stages:
+        if stage.kind is not StageKind.SWEEP:
+            continue
+        length = stage.duration_s / len(stage.labels)
+        for i, label in enumerate(stage.labels):
+            start = stage.start_s + i * length
+            spans[label] = (stage.name, stage.users[i], start, start + length)
+    kept: dict[str, list[StepSecond]] = {label: [] for label in spans}
+    for snap in seconds:
+        if snap.stage in kept and snap.end_s - snap.start_s >= 0.99:
+            kept[snap.stage].append(StepSecond.of(snap))
+    return tuple(
+        SweepLevel(users, Step(label, name, f"{source}:{label}", 0.0, start, end, tuple(got)))
+        for label, (name, users, start, end) in spans.items()
+        if (got := kept[label])
+    )
 
 
 def blocks(count: int, block: int, rng: np.random.Generator) -> list[int]:
