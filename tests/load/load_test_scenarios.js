@@ -1,6 +1,6 @@
 // k6 script exported by `loadplan export k6` from reference-service.toml.
 // The plan's workload: 4,096 pre-sampled requests (workload seed 42), walked in a cycle.
-//   k6 run -e BASE_URL=http://host:port -e SUMMARY=summary.json load_test_scenarios.js
+//   k6 run --no-usage-report -e BASE_URL=http://host:port -e SUMMARY=s.json load_test_scenarios.js
 // Open loop: each stage is an arrival-rate scenario; k6 exits 99 when a threshold fails.
 // Latency here is k6's http_req_duration, measured from each request's actual send
 // (loadplan measures from its due time: with too few VUs k6 drops iterations instead).
