@@ -129,7 +129,8 @@ def _header(export: Export, script_name: str) -> list[str]:
             f"// The plan's workload: {len(export.requests):,} pre-sampled requests (workload seed "
             f"{export.seed}), walked in a cycle."
         ),
-        f"//   k6 run --no-usage-report -e BASE_URL=http://host:port -e SUMMARY=s.json {script_name}",
+        "//   k6 run --no-usage-report -e BASE_URL=http://host:port -e SUMMARY=s.json "
+        + script_name,
         "// Open loop: each stage is an arrival-rate scenario; k6 exits 99 when a threshold fails.",
         "// Latency here is k6's http_req_duration, measured from each request's actual send",
         "// (loadplan measures from its due time: with too few VUs k6 drops iterations instead).",
