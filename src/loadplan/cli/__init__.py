@@ -35,6 +35,7 @@ def build_app() -> typer.Typer:
     from loadplan.cli import capacity as capacity_cli
     from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
+    from loadplan.cli import export as export_cli
     from loadplan.cli import judge as judge_cli
     from loadplan.cli import report as report_cli
     from loadplan.cli import run as run_cli
@@ -51,6 +52,7 @@ def build_app() -> typer.Typer:
     target_cli.register(app)
     workload_cli.register(app)
     capacity_cli.register(app)
+    export_cli.register(app)
     return app
 
 

@@ -18,10 +18,22 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Write load-test-results.md, a self-contained report.html and CSV files for a run."""
+        from loadplan.errors import RunDirError
         from loadplan.report.build import write_report
+        from loadplan.results.runlog import write_failure
 
         console = Console()
-        files = write_report(run_dir, out)
+        try:
+            files = write_report(run_dir, out)
+        except OSError as exc:
+            # A full disk (where a run that filled it left its directory): one line, and the
+            # way out; the run itself is untouched, only read.
+            where = out if out is not None else run_dir / "report"
+            msg = (
+                f"{where}: cannot write the report ({write_failure(exc)}); free space there "
+                "or write it elsewhere with --out DIR"
+            )
+            raise RunDirError(msg) from None
         if files.partial:
             console.print(
                 "[bold yellow]PARTIAL RUN[/]: the report covers the seconds recorded before "

@@ -221,7 +221,11 @@ class _Search:
         try:
             fragment = await self.cache.get(key)
         except CacheUnavailable:
+            # A miss too: the index answered. Counted only as a bypass, an outage would leave
+            # hits / (hits + misses) at its warm value, and the hit rate a run reads from
+            # /metrics would not show it (the X-Cache tag's rate, HIT / all, does).
             state = b"BYPASS"
+            self.metrics.cache_misses.inc()
             self.metrics.cache_bypassed.inc()
         else:
             if fragment is None:

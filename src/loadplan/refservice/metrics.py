@@ -10,7 +10,7 @@ Names (all prefixed ``refservice_``)::
 
     requests_total{route,method,status}         answers sent
     request_duration_seconds{route,status}      histogram, arrival to last byte handed over
-    cache_hits_total, cache_misses_total        lookups of /search
+    cache_hits_total, cache_misses_total        lookups of /search (a bypass is also a miss)
     cache_bypassed_total                        requests answered without a failing cache
     cache_evictions_total{reason}               capacity | expired (Redis: server-wide)
     cache_size                                  entries (Redis: keys in the database)
@@ -123,7 +123,9 @@ class ServiceMetrics:
             "refservice_cache_hits", "Searches answered from the cache.", registry=reg
         )
         self.cache_misses = Counter(
-            "refservice_cache_misses", "Searches the cache did not hold.", registry=reg
+            "refservice_cache_misses",
+            "Searches the cache did not answer (bypasses included).",
+            registry=reg,
         )
         self.cache_bypassed = Counter(
             "refservice_cache_bypassed",

@@ -7,10 +7,13 @@ Failure handling is the point of this module. Redis going away must never fail a
 failed call raises ``CacheUnavailable`` (the app answers from the index and counts the bypass),
 and for ``retry_after`` seconds afterwards calls fail at once instead of waiting on a dead
 socket. After that one request tries again, so the cache comes back by itself when Redis does.
+A failure also closes the pool's idle connections: after a restart none of the dead ones is
+left to fail again (and mark the cache down again) once Redis answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -88,12 +91,31 @@ class RedisCache:
         self._down_until = self._clock() + self._retry_after
         return CacheUnavailable(f"redis: {exc}")
 
+    async def _drop_idle(self) -> None:
+        """Close every idle pooled connection after a failure.
+
+        A Redis that died (or restarted) left each pooled socket dead, but a socket only says
+        so when it is used, and the pool hands them out last-in first-out: the one request a
+        second that tries again during an outage reuses the same one, and the rest wait in the
+        pool. Once Redis was back, each of them failed when traffic next reached it, and each
+        failure marked the cache down for another ``retry_after``: seconds of BYPASS with
+        Redis up. Closed now, they reconnect when next used. Connections in use close
+        themselves when their call fails.
+        """
+        with contextlib.suppress(Exception):  # closing a dead socket may fail; it is closed
+            await self._client.connection_pool.disconnect(inuse_connections=False)
+
+    async def _failure(self, exc: Exception) -> CacheUnavailable:
+        unavailable = self._failed(exc)  # marked down first: meanwhile others bypass at once
+        await self._drop_idle()
+        return unavailable
+
     async def get(self, key: str) -> bytes | None:
         self._check()
         try:
             value = await self._client.get(self._prefix + key)
         except (self._redis_error, OSError) as exc:
-            raise self._failed(exc) from None
+            raise await self._failure(exc) from None
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes) -> None:
@@ -101,7 +123,7 @@ class RedisCache:
         try:
             await self._client.set(self._prefix + key, value, px=self._ttl_ms)
         except (self._redis_error, OSError) as exc:
-            raise self._failed(exc) from None
+            raise await self._failure(exc) from None
 
     async def flush(self) -> int:
         """Delete this namespace's keys only: the Redis database may hold other things."""
@@ -117,7 +139,7 @@ class RedisCache:
             if batch:
                 count += await self._client.unlink(*batch)
         except (self._redis_error, OSError) as exc:
-            raise self._failed(exc) from None
+            raise await self._failure(exc) from None
         return count
 
     async def stats(self) -> CacheStats:
@@ -127,7 +149,7 @@ class RedisCache:
             size = await self._client.dbsize()
             info = await self._client.info("stats")
         except (self._redis_error, OSError) as exc:
-            raise self._failed(exc) from None
+            raise await self._failure(exc) from None
         return CacheStats(
             size=int(size),
             evictions=int(info.get("evicted_keys", 0)),

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadplan.results.linefile import LineFile
+
 EVENTS = "events.jsonl"
 
 CACHE_FLUSH = "cache flush"
@@ -80,11 +82,26 @@ class EventLog:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / EVENTS
         self._lock = threading.Lock()
+        self.write_error: str | None = None
+        """Why an event could not be written (a full disk), or None."""
 
     def append(self, event: RunEvent) -> None:
+        """Append ``event`` as one whole line. A failed write (a full disk) is kept in
+        ``write_error``, never raised on the service thread that called: the run log fails on
+        the same disk and ends the run with one line, and events.jsonl stays whole lines."""
         line = json.dumps(event.to_json(), separators=(",", ":")) + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as f:
-            f.write(line)
+        with self._lock:
+            try:
+                log = LineFile(self.path)
+            except OSError as exc:
+                self.write_error = exc.strerror or type(exc).__name__
+                return
+            try:
+                log.append(line.encode("utf-8"))
+            except OSError as exc:
+                self.write_error = exc.strerror or type(exc).__name__
+            finally:
+                log.close()
 
 
 def read_events(run_dir: Path) -> tuple[RunEvent, ...]:

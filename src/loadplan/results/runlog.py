@@ -10,11 +10,14 @@ Layout::
       summary.json       whole-run totals, written last (absent if the run was killed)
 
 Every second is appended and flushed as it completes, so a run killed at any moment (even with
-kill -9) leaves every finished second readable. Readers tolerate a torn last line.
+kill -9) leaves every finished second readable. Readers tolerate a torn last line. A second that
+cannot be written whole (a full disk) is taken back from both files (``LineFile``): what stays
+is whole lines, the same seconds in each file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -22,12 +25,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
 from loadplan.errors import RunDirError
 from loadplan.results.histogram import decode, encode
+from loadplan.results.linefile import LineFile
 from loadplan.results.snapshot import IntervalSnapshot
 
 META = "meta.json"
@@ -41,10 +45,23 @@ LAG_TAG = "lag"
 TAG_PREFIX = "latency;"
 
 
+def write_failure(exc: OSError) -> str:
+    """Why a write failed, for a one-line error: a full disk said in so many words."""
+    reason = (exc.strerror or type(exc).__name__).lower()
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full: {reason}"
+    return reason
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``path`` whole or not at all; a failed write (a full disk) leaves no temp file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class RunLogWriter:
@@ -68,26 +85,45 @@ class RunLogWriter:
             msg = f"--out {run_dir}: already holds a run; choose a new directory"
             raise RunDirError(msg)
         started = time.time()
-        write_json_atomic(run_dir / META, {**meta, "started_at": started})
-        self._jsonl: TextIO = (run_dir / SNAPSHOTS).open("a", encoding="utf-8")
-        self._hlog: TextIO = (run_dir / HLOG).open("a", encoding="ascii")
+        try:
+            write_json_atomic(run_dir / META, {**meta, "started_at": started})
+            self._jsonl = LineFile(run_dir / SNAPSHOTS)
+            self._hlog = LineFile(run_dir / HLOG)
+            self._start_hlog(started)
+        except OSError as exc:
+            for opened in (getattr(self, "_jsonl", None), getattr(self, "_hlog", None)):
+                if opened is not None:
+                    opened.close()
+            msg = (
+                f"--out {run_dir}: cannot write the run directory ({write_failure(exc)}); "
+                "free space there or choose another --out"
+            )
+            raise RunDirError(msg) from None
+
+    def _start_hlog(self, started: float) -> None:
         stamp = datetime.fromtimestamp(started, UTC).isoformat()
         # Interval timestamps are seconds since the run started. HdrHistogram's log readers
         # (Java HistogramLogReader and its ports) add BaseTime to them to get epoch times, so
         # BaseTime is the start, as Java's HistogramLogWriter writes it; with BaseTime 0 they
         # read every interval as 1970 and skip it.
-        self._hlog.write(
+        header = (
             "#[Histogram log format version 1.3]\n"
             f"#[StartTime: {started:.3f} (seconds since epoch), {stamp}]\n"
             f"#[BaseTime: {started:.3f} (seconds since epoch)]\n"
             "#[Values in microseconds; Interval_Max in milliseconds]\n"
             '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n'
         )
-        self._hlog.flush()
+        self._hlog.append(header.encode("ascii"))
 
     def append(self, snap: IntervalSnapshot, pause: Callable[[], object] = lambda: None) -> None:
-        """Write one second; ``pause`` runs between histograms (``IntervalSnapshot.from_raw``)."""
-        self._jsonl.write(json.dumps(snap.summary(), separators=(",", ":")) + "\n")
+        """Write one second, both files or neither; ``pause`` runs between histograms
+        (``IntervalSnapshot.from_raw``).
+
+        Each write goes straight to the OS (no buffer), so after kill -9 the OS still holds
+        every second appended. An OSError (ENOSPC ...) leaves both files at the previous
+        second and is raised; the writer is then closed.
+        """
+        row = json.dumps(snap.summary(), separators=(",", ":")) + "\n"
         pause()
         lines = [self._hlog_line(LATENCY_TAG, snap, snap.latency)]
         lines.append(self._hlog_line(SERVICE_TAG, snap, snap.service))
@@ -95,10 +131,14 @@ class RunLogWriter:
         for key, hist in snap.tags.items():
             pause()
             lines.append(self._hlog_line(TAG_PREFIX + key, snap, hist))
-        self._hlog.write("".join(lines))
-        # Flush each second: after kill -9 the OS still holds what was written.
-        self._jsonl.flush()
-        self._hlog.flush()
+        rows_before = self._jsonl.size
+        try:
+            self._jsonl.append(row.encode("utf-8"))
+            self._hlog.append("".join(lines).encode("ascii"))
+        except OSError:
+            self._jsonl.cut_to(rows_before)  # the row without its histograms goes too
+            self.close()
+            raise
 
     @staticmethod
     def _hlog_line(tag: str, snap: IntervalSnapshot, hist: HdrHistogram) -> str:
@@ -109,14 +149,17 @@ class RunLogWriter:
             f"{encode(hist)}\n"
         )
 
+    @property
+    def closed(self) -> bool:
+        return self._jsonl.closed
+
     def finish(self, summary: dict[str, Any]) -> None:
         self.close()
         write_json_atomic(self.run_dir / SUMMARY, summary)
 
     def close(self) -> None:
-        for f in (self._jsonl, self._hlog):
-            if not f.closed:
-                f.close()
+        self._jsonl.close()
+        self._hlog.close()
 
     def __enter__(self) -> RunLogWriter:
         return self

@@ -38,7 +38,7 @@ from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError, RunDirError
 from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
-from loadplan.results.runlog import RunLogWriter
+from loadplan.results.runlog import RunLogWriter, write_failure
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
 from loadplan.scenarios.degraded import LostWorker, degraded_reason, how_it_ended
 from loadplan.scenarios.outage import OutageWatch
@@ -240,17 +240,13 @@ def execute(
         try:
             log.append(snap, pause)
         except OSError as exc:
-            # A full disk: a clear stop, never a traceback; what is on disk stays readable.
+            # A full disk: a clear stop, never a traceback. The log took the second back from
+            # both files and closed itself, so what is on disk is whole seconds, readable.
             stop.set()
-            with contextlib.suppress(OSError):
-                log.close()
-            with contextlib.suppress(OSError):
-                log.close()  # the first may stop at the file that failed to flush
-            reason = exc.strerror or type(exc).__name__
             msg = (
                 f"{run_dir}: cannot write the run log at {snap.start_s:.0f} s "
-                f"({reason.lower()}); the run stopped; the {totals.intervals} seconds before "
-                f"are readable: loadplan summary {run_dir}"
+                f"({write_failure(exc)}); the run stopped; the {totals.intervals} seconds "
+                f"before are readable: loadplan summary {run_dir}"
             )
             raise RunDirError(msg) from None
 
@@ -346,9 +342,8 @@ def execute(
     try:
         log.finish(summary)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
         msg = (
-            f"{run_dir}: cannot write summary.json ({reason.lower()}); the "
+            f"{run_dir}: cannot write summary.json ({write_failure(exc)}); the "
             f"{totals.intervals} seconds of the run are readable: loadplan summary {run_dir}"
         )
         raise RunDirError(msg) from None

@@ -25,11 +25,12 @@ from typing import Any
 
 from loadplan.analysis.judge import Judgement, judge_run
 from loadplan.engine.request import RequestSource
+from loadplan.errors import RunDirError
 from loadplan.plan.model import Plan
 from loadplan.plan.scenario import Scenario
 from loadplan.results.events import EventLog
 from loadplan.results.result import RunResult
-from loadplan.results.runlog import SUMMARY, write_json_atomic
+from loadplan.results.runlog import SUMMARY, write_failure, write_json_atomic
 from loadplan.results.target_metrics import TARGET_METRICS
 from loadplan.scenarios.breakpoint import BreakpointWatch
 from loadplan.scenarios.flush import CacheFlusher, FlushHook
@@ -116,5 +117,12 @@ def run_session(
     # The coordinator's own events (the target's outages) first, then the streamed ones.
     parts["events"] = [*outcome.summary.get("events", []), *parts.get("events", [])]
     summary = dict(outcome.summary) | parts
-    write_json_atomic(run_dir / SUMMARY, summary)
+    try:
+        write_json_atomic(run_dir / SUMMARY, summary)
+    except OSError as exc:
+        msg = (
+            f"{run_dir}: cannot write summary.json ({write_failure(exc)}); the run is "
+            f"readable: loadplan summary {run_dir}"
+        )
+        raise RunDirError(msg) from None
     return SessionOutcome(outcome, summary, judgement.verdict, scenario, judgement)

@@ -14,7 +14,9 @@ scrape to ``target_metrics.jsonl`` in the run directory::
 samples (counters as counters): rates and ratios over any window come from two rows, as
 ``results/target_metrics.py`` and the report compute them. A failed scrape is a line with
 ``"up": 0`` and the error: errors are counted, never raised, and every request is bounded by
-``timeout`` so a hung target cannot hold the coordinator.
+``timeout`` so a hung target cannot hold the coordinator. A line that cannot be written (a
+full disk) is not written at all, and the file is left at its last whole line: the run log
+beside it fails on the same disk and ends the run with one line.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from loadplan.results.linefile import LineFile
 
 PROCESS_SERIES = (
     "process_cpu_seconds_total",
@@ -94,12 +98,17 @@ class Scraper:
         self._start_ns = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._out: TextIO | None = None
+        self._out: LineFile | None = None
+        self.write_error: str | None = None
+        """Why target_metrics.jsonl stopped growing (a full disk), or None."""
 
     def start(self, start_ns: int) -> None:
         self._start_ns = start_ns
         if self.out_path is not None:
-            self._out = self.out_path.open("a", encoding="utf-8")
+            try:
+                self._out = LineFile(self.out_path)
+            except OSError as exc:
+                self.write_error = exc.strerror or type(exc).__name__
         self._thread = threading.Thread(target=self._loop, name="loadplan-scrape", daemon=True)
         self._thread.start()
 
@@ -139,8 +148,17 @@ class Scraper:
             self.scrapes += 1
             self.rows.append(row)
             if self._out is not None:
-                self._out.write(json.dumps(row, separators=(",", ":")) + "\n")
-                self._out.flush()
+                self._write(self._out, row)
+
+    def _write(self, out: LineFile, row: dict[str, Any]) -> None:
+        try:
+            out.append((json.dumps(row, separators=(",", ":")) + "\n").encode())
+        except OSError as exc:
+            # Never raised on this thread (a traceback, and a coordinator that never hears of
+            # it): the rows stay in memory and the file ends at its last whole line.
+            self.write_error = exc.strerror or type(exc).__name__
+            out.close()
+            self._out = None
 
     def _fetch(self, url: str) -> str:
         request = urllib.request.Request(url, headers={"Accept": "text/plain"})
