@@ -73,7 +73,7 @@ GATE = Threshold(Figure.P99, 0.10, True)
             None,
             "regressed",
             id="throughput-drop",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_decide(

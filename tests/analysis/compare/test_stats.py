@@ -1,4 +1,4 @@
-"""The bootstrap decision on synthetic seconds: same distribution, a shifted one, too little data."""
+"""The bootstrap decision on synthetic seconds: A/A, a shifted distribution, too little data."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def test_the_interval_holds_the_point_and_is_the_same_every_time() -> None:
     gn = group_seconds(run_seconds(2, scale=1.2))[("sustained", "")]
     first, again = differences(gb, gn)[Figure.P99], differences(gb, gn)[Figure.P99]
     assert first == again
-    assert first.low is not None and first.high is not None and first.change is not None
+    assert first.low is not None
+    assert first.high is not None
+    assert first.change is not None
     assert first.low <= first.change <= first.high
     assert 0.1 < first.change < 0.3
