@@ -20,7 +20,7 @@ from tests.conftest import STUB
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-RATE = "100"
+RATE = "200"
 
 
 def _stub(delay: str) -> tuple[str, subprocess.Popen[str]]:
@@ -118,3 +118,17 @@ def test_bad_input_is_one_line_and_exit_2(runs: dict[str, Path], tmp_path: Path)
     few = loadplan("compare", str(runs["a1"]), str(runs["a2"]), "--baseline", str(tmp_path))
     assert few.returncode == 2
     assert "needs 3 or more earlier runs" in few.stderr
+
+
+def test_a_baseline_s_spread_is_the_noise_floor(runs: dict[str, Path], tmp_path: Path) -> None:
+    quiet, noisy = tmp_path / "quiet", tmp_path / "noisy"
+    for folder, members in ((quiet, ("a1", "a2", "a1")), (noisy, ("a1", "a2", "slower"))):
+        folder.mkdir()
+        for i, name in enumerate(members):
+            (folder / f"run{i}").symlink_to(runs[name])
+    held = loadplan("compare", str(runs["a1"]), str(runs["slower"]), "--baseline", str(quiet))
+    assert held.returncode == 1, held.stdout + held.stderr
+    assert "interval clear of noise floor" in held.stdout
+    # A baseline that already spans 20 ms to 30 ms cannot call 30 ms a regression.
+    drowned = loadplan("compare", str(runs["a1"]), str(runs["slower"]), "--baseline", str(noisy))
+    assert drowned.returncode == 0, drowned.stdout + drowned.stderr

@@ -113,7 +113,7 @@ def comparison_blocks(comparison: Comparison) -> list[Block]:
         Paragraph(
             f"Each change has a {comparison.confidence:.0%} interval from a moving-block "
             "bootstrap over both runs' seconds (each replicate merges the drawn seconds' HDR "
-            "intervals); a row regressed when its change is past its threshold and the whole "
+            "intervals); a row regressed when its change is past its threshold and its whole "
             "interval is on the worse side of no change"
             + (
                 f" and of the spread of {len(comparison.baseline)} baseline runs"

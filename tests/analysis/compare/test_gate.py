@@ -59,6 +59,10 @@ GATE = Threshold(Figure.P99, 0.10, True)
         pytest.param(diff(0.2, 0.1, 0.3), (30, 30), (), None, "regressed", id="past-and-clear"),
         pytest.param(diff(0.2, -0.05, 0.4), (30, 30), (), None, "no change", id="past-noisy"),
         pytest.param(diff(0.05, 0.02, 0.08), (30, 30), (), None, "no change", id="real-small"),
+        pytest.param(
+            diff(0.08, 0.03, 0.12), (30, 30), (), None, "no change", id="could-be-past-but-is-not"
+        ),
+        pytest.param(diff(0.1, 0.0, 0.2), (30, 30), (), None, "no change", id="touches-zero"),
         pytest.param(diff(-0.2, -0.3, -0.1), (30, 30), (), None, "improved", id="improved"),
         pytest.param(diff(0.2, 0.1, 0.3), (30, 5), (), None, "inconclusive", id="short"),
         pytest.param(
