@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.acceptance.test_suite import loadplan
-from tests.conftest import STUB
+from tests.acceptance.test_suite import loadplan, plan_file, script
+from tests.conftest import STUB, StubServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -132,3 +132,21 @@ def test_a_baseline_s_spread_is_the_noise_floor(runs: dict[str, Path], tmp_path:
     # A baseline that already spans 20 ms to 30 ms cannot call 30 ms a regression.
     drowned = loadplan("compare", str(runs["a1"]), str(runs["slower"]), "--baseline", str(noisy))
     assert drowned.returncode == 0, drowned.stdout + drowned.stderr
+
+
+def test_the_ci_script_compares_with_a_stored_run(
+    stub_server: Callable[..., StubServer], tmp_path: Path
+) -> None:
+    server = stub_server("ok")
+    plan = str(plan_file(tmp_path))
+    base, new = tmp_path / "base", tmp_path / "new"
+    first = script(server.url, plan, "2s", str(base))
+    assert first.returncode == 0, first.stdout + first.stderr
+    gated = script("--compare", str(base), server.url, plan, "2s", str(new))
+    # The tiny suite's stages are seconds long: the suite passes, the comparison cannot decide.
+    assert gated.returncode == 3, gated.stdout + gated.stderr
+    assert "INCONCLUSIVE (exit 3)" in gated.stdout
+    assert (new / "compare" / "comparison.md").is_file()
+    missing = script("--compare", str(tmp_path / "nowhere"), server.url, plan)
+    assert missing.returncode == 2
+    assert "not a run directory" in missing.stderr
