@@ -32,7 +32,12 @@ def block_weights(
     """How often each of ``count`` seconds is drawn in each of ``replicates`` block samples:
     shape (replicates, count). A replicate's merged histogram is then one weighted sum of the
     seconds' histograms (a matrix product), not a merge of resampled copies."""
-    out = np.zeros((replicates, count), dtype=np.int64)
-    for r in range(replicates):
-        np.add.at(out[r], blocks(count, block, rng), 1)
-    return out
+    if count <= 0:
+        return np.zeros((replicates, 0), dtype=np.int64)
+    block = max(1, min(block, count))
+    per_replicate = -(-count // block)
+    starts = rng.integers(0, count - block + 1, size=(replicates, per_replicate))
+    drawn = (starts[:, :, None] + np.arange(block)).reshape(replicates, -1)[:, :count]
+    # One bincount over (replicate, second) pairs: no Python loop over thousands of seconds.
+    flat = (np.arange(replicates)[:, None] * count + drawn).ravel()
+    return np.bincount(flat, minlength=replicates * count).reshape(replicates, count)

@@ -8,6 +8,7 @@ import pytest
 from loadplan.analysis.compare.gate import decide, parse_fail_on
 from loadplan.analysis.compare.samples import group_seconds
 from loadplan.analysis.compare.stats import Figure, differences, figures_of
+from loadplan.analysis.resample import block_weights
 from loadplan.results.histogram import merged, new_histogram, record_many
 from loadplan.results.snapshot import IntervalSnapshot
 
@@ -92,3 +93,37 @@ def test_the_interval_holds_the_point_and_is_the_same_every_time() -> None:
     assert first.change is not None
     assert first.low <= first.change <= first.high
     assert 0.1 < first.change < 0.3
+
+
+@pytest.mark.parametrize(
+    ("count", "block"),
+    [
+        pytest.param(30, 5, id="whole-blocks"),
+        pytest.param(33, 5, id="a-cut-block"),
+        pytest.param(3, 5, id="shorter-than-a-block"),
+        pytest.param(1, 5, id="one-second"),
+    ],
+)
+def test_block_weights_draw_count_seconds_in_runs_of_block(count: int, block: int) -> None:
+    weights = block_weights(count, block, 50, np.random.default_rng(7))
+    assert weights.shape == (50, count)
+    assert (weights.sum(axis=1) == count).all()
+    assert weights.min() >= 0
+
+
+def test_tag_combinations_merge_into_single_tags_and_count_cache_hits() -> None:
+    hit, miss = new_histogram(), new_histogram()
+    record_many(hit, [1_000] * 30 + [2_000] * 10)
+    record_many(miss, [2_000] * 5 + [50_000] * 15)
+    whole = merged([hit, miss])
+    snap = IntervalSnapshot(
+        index=0, start_s=0.0, end_s=1.0, stage="s", due=60, completed=60, errors={"ok": 60},
+        latency=whole, tags={"lang=ja;x-cache=HIT": hit, "lang=ja;x-cache=MISS": miss},
+    )  # fmt: skip
+    groups = group_seconds([snap], cache_header="X-Cache")
+    ja = groups[("s", "lang=ja")]
+    assert ja.counts.toarray().sum() == 60
+    assert ja.counts.toarray().tolist() == groups[("s", "")].counts.toarray().tolist()
+    assert (int(groups[("s", "")].lookups[0]), int(groups[("s", "")].hits[0])) == (60, 40)
+    assert int(groups[("s", "x-cache=HIT")].hits[0]) == 40
+    assert int(groups[("s", "x-cache=MISS")].hits[0]) == 0

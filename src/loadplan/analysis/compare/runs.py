@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,8 @@ from loadplan.analysis.compare.stats import (
     figures_of,
     noise_floor,
 )
+from loadplan.plan.scenario import Scenario
+from loadplan.plan.stages import StageKind
 from loadplan.results.result import RunResult
 
 BLOCKING = ("load", "stages", "suite", "workload")
@@ -131,6 +133,7 @@ def compare_runs(
     only = sorted({k[0] for k in groups_b} ^ {k[0] for k in groups_n})
     if only:
         warnings.append(f"stages in one run only, not compared: {', '.join(map(_show, only))}")
+    ungated = _breakpoint_labels(base) | _breakpoint_labels(new)
     rows: list[Row] = []
     labels = [k for k in groups_b if k in groups_n]
     labels.sort(key=lambda k: (float(groups_b[(k[0], "")].start_s[0]), k[1] != "", k[1]))
@@ -141,6 +144,8 @@ def compare_runs(
             threshold = thresholds.get(figure)
             if threshold is None:
                 continue
+            if key[0] in ungated:
+                threshold = replace(threshold, gated=False)
             diff = diffs[figure]
             if diff.base_count == 0 and diff.new_count == 0:
                 continue  # e.g. no cache header captured: no row at all
@@ -158,6 +163,16 @@ def compare_runs(
         base_groups=groups_b,
         new_groups=groups_n,
     )
+
+
+def _breakpoint_labels(run: RunResult) -> set[str]:
+    """Labels of breakpoint stages: reported, never gated. A breakpoint pushes past the SLA on
+    purpose and stops a step early, at a point that moves from run to run; what it found is
+    compared by the capacity plan, not row by row."""
+    if run.plan is None:
+        return set()
+    stages = Scenario.from_plan(run.plan).stages
+    return {label for s in stages if s.kind is StageKind.BREAKPOINT for label in s.labels}
 
 
 def _noise_floors(
