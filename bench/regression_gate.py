@@ -127,8 +127,9 @@ def main() -> None:
             for pair in (compare(first, again, args.fail_on, "A/A"),
                          compare(first, other, args.fail_on, "A/B")):  # fmt: skip
                 pairs.append(pair)
-                print(f"round {i + 1}: {pair.kind} exit {pair.code}, P99 {pair.p99_change}"
-                      f"{' (P99 row regressed)' if pair.p99_regressed else ''}", flush=True)  # fmt: skip
+                note = " (P99 row regressed)" if pair.p99_regressed else ""
+                print(f"round {i + 1}: {pair.kind} exit {pair.code}, P99 {pair.p99_change}{note}",
+                      flush=True)  # fmt: skip
     finally:
         a.stop()
         if b is not None:
