@@ -33,6 +33,7 @@ def build_app() -> typer.Typer:
         print(__version__)
 
     from loadplan.cli import capacity as capacity_cli
+    from loadplan.cli import compare as compare_cli
     from loadplan.cli import dashboard as dashboard_cli
     from loadplan.cli import demo as demo_cli
     from loadplan.cli import export as export_cli
@@ -53,6 +54,7 @@ def build_app() -> typer.Typer:
     workload_cli.register(app)
     capacity_cli.register(app)
     export_cli.register(app)
+    compare_cli.register(app)
     return app
 
 

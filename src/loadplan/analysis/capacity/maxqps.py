@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from loadplan.analysis.capacity.steps import Step, StepFigures, StepSecond, blocks, figures
+from loadplan.analysis.capacity.steps import Step, StepFigures, StepSecond, figures
+from loadplan.analysis.resample import BLOCK_S, blocks
 from loadplan.errors import CapacityError
 from loadplan.plan.slo import PERCENTILES, SloSpec
 
-BLOCK_S = 5
 REPLICATES = 200
 SEED = 20261203
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from loadplan.engine.request import ErrorClass
@@ -212,16 +211,3 @@ def collect_levels(
         for label, (name, users, start, end) in spans.items()
         if (got := kept[label])
     )
-
-
-def blocks(count: int, block: int, rng: np.random.Generator) -> list[int]:
-    """Indices of a moving-block bootstrap sample of ``count`` items in blocks of ``block``.
-
-    Neighbouring seconds are not independent (a queue that builds up lasts), so whole runs of
-    seconds are resampled together, keeping that dependence inside each block.
-    """
-    if count <= 0:
-        return []
-    block = max(1, min(block, count))
-    starts = rng.integers(0, count - block + 1, size=-(-count // block))
-    return [int(i) for s in starts for i in range(s, s + block)][:count]
