@@ -44,6 +44,7 @@ class StepFacts:
         achieved_qps: requests completed per second.
         p95_ms: whole-step P95 latency (from the intended send time).
         p99_ms: whole-step P99.
+        mean_ms: whole-step mean latency (Little's law's R for the USL on open-loop steps).
         error_rate: failed / completed.
         errors: failed requests by class (``ok`` left out).
         throughput: completed / offered.
@@ -73,6 +74,7 @@ class StepFacts:
     cache_hit_rate: float | None = None
     generator_bound: bool = False
     generator_why: tuple[str, ...] = ()
+    mean_ms: float | None = None
     breaks: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

@@ -233,7 +233,7 @@ def plan_capacity(
         headroom=options.headroom,
         redundancy=options.redundancy,
     )
-    usl, usl_note, usl_points = _usl(steps, facts, levels)
+    usl, usl_note, usl_points = _usl(facts, levels)
     cache, cache_note = _cache(plan, first, judgements[0])
     recommendations = _recommend(bottleneck, growth, options, cache)
     return CapacityPlan(
@@ -303,6 +303,7 @@ def _facts(step: Step, judgement: Judgement, result: RunResult) -> StepFacts:
         achieved_qps=fig.achieved_qps,
         p95_ms=fig.percentile_ms(PERCENTILES["p95"]),
         p99_ms=fig.percentile_ms(PERCENTILES["p99"]),
+        mean_ms=fig.mean_ms(),
         error_rate=fig.error_rate,
         errors=dict(fig.errors),
         throughput=fig.throughput,
@@ -350,7 +351,7 @@ def _peak(options: CapacityOptions, plan: Plan) -> tuple[float, str]:
 
 
 def _usl(
-    steps: Sequence[Step], facts: Sequence[StepFacts], levels: Sequence[SweepLevel]
+    facts: Sequence[StepFacts], levels: Sequence[SweepLevel]
 ) -> tuple[UslFit | None, str, tuple[tuple[float, float], ...]]:
     """The USL on a concurrency sweep when there is one (N = its users, X = the throughput it
     got), else on the open-loop steps that held the SLA (past it the target is overloaded, not
@@ -361,10 +362,9 @@ def _usl(
         short = f"{len(points)} sweep levels"
     else:
         points = []
-        for step, f in zip(steps, facts, strict=True):
-            mean = step.figures().mean_ms()
-            if not f.breaks and mean is not None:
-                points.append((f.achieved_qps * mean / 1000, f.achieved_qps))
+        for f in facts:
+            if not f.breaks and f.mean_ms is not None:
+                points.append((f.achieved_qps * f.mean_ms / 1000, f.achieved_qps))
         where = (
             f"{len(points)} open-loop steps that held the SLA, N = X x R (Little's law, R the "
             "mean latency)"

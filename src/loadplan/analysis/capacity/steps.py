@@ -159,21 +159,32 @@ def collect_steps(
     Only whole seconds inside a step's planned span are kept (the run's last, partial second
     and a stopped breakpoint's remainder are not); steps without any are left out.
     """
-    spans: dict[str, tuple[str, float, float, float]] = {}
-    for stage in step_stages(scenario):
+    return tuple(
+        Step(label, stage.name, f"{source}:{label}", stage.rates[i][0], start, end, got)
+        for stage, i, label, start, end, got in _labelled(step_stages(scenario), seconds)
+    )
+
+
+def _labelled(
+    stages: Sequence[StagePlan], seconds: Iterable[IntervalSnapshot]
+) -> list[tuple[StagePlan, int, str, float, float, tuple[StepSecond, ...]]]:
+    """Each label of ``stages`` with its planned span and the whole seconds recorded in it
+    (labels without any are left out)."""
+    spans: dict[str, tuple[StagePlan, int, float, float]] = {}
+    for stage in stages:
         length = stage.duration_s / len(stage.labels)
         for i, label in enumerate(stage.labels):
             start = stage.start_s + i * length
-            spans[label] = (stage.name, stage.rates[i][0], start, start + length)
+            spans[label] = (stage, i, start, start + length)
     kept: dict[str, list[StepSecond]] = {label: [] for label in spans}
     for snap in seconds:
         if snap.stage in kept and snap.end_s - snap.start_s >= 0.99:
             kept[snap.stage].append(StepSecond.of(snap))
-    out = []
-    for label, (name, rate, start, end) in spans.items():
-        if kept[label]:
-            out.append(Step(label, name, f"{source}:{label}", rate, start, end, tuple(kept[label])))
-    return tuple(out)
+    return [
+        (stage, i, label, start, end, tuple(kept[label]))
+        for label, (stage, i, start, end) in spans.items()
+        if kept[label]
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,20 +205,10 @@ def collect_levels(
 ) -> tuple[SweepLevel, ...]:
     """The levels of ``scenario``'s sweep stages, from a run's merged seconds (whole seconds
     inside each level's planned span; levels without any are left out)."""
-    spans: dict[str, tuple[str, int, float, float]] = {}
-    for stage in scenario.stages:
-        if stage.kind is not StageKind.SWEEP:
-            continue
-        length = stage.duration_s / len(stage.labels)
-        for i, label in enumerate(stage.labels):
-            start = stage.start_s + i * length
-            spans[label] = (stage.name, stage.users[i], start, start + length)
-    kept: dict[str, list[StepSecond]] = {label: [] for label in spans}
-    for snap in seconds:
-        if snap.stage in kept and snap.end_s - snap.start_s >= 0.99:
-            kept[snap.stage].append(StepSecond.of(snap))
+    sweeps = [stage for stage in scenario.stages if stage.kind is StageKind.SWEEP]
     return tuple(
-        SweepLevel(users, Step(label, name, f"{source}:{label}", 0.0, start, end, tuple(got)))
-        for label, (name, users, start, end) in spans.items()
-        if (got := kept[label])
+        SweepLevel(
+            stage.users[i], Step(label, stage.name, f"{source}:{label}", 0.0, start, end, got)
+        )
+        for stage, i, label, start, end, got in _labelled(sweeps, seconds)
     )
