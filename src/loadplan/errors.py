@@ -8,6 +8,8 @@ The hot path never raises for a failed request: a failure becomes an ``Outcome``
     ├── TargetError                     the target cannot be reached or answers unusably
     ├── GeneratorBoundError             the generator, not the target, limited the run
     ├── RunDirError                     a run directory is missing or unreadable
+    ├── ClusterError                    a Ray cluster cannot be used (unreachable, clocks apart,
+    │                                   no room for the actors, a node cannot reach the target)
     └── CapacityError (also ValueError) capacity data cannot be fitted (too few load levels,
                                         a bad CSV cell); names file:line and what to add
 
@@ -45,6 +47,12 @@ class TargetError(LoadplanError):
 
 class GeneratorBoundError(LoadplanError):
     """The generator could not keep its schedule; the numbers describe it, not the target."""
+
+    exit_code = 3
+
+
+class ClusterError(LoadplanError):
+    """A distributed run cannot start on its cluster: nothing was measured, so inconclusive."""
 
     exit_code = 3
 

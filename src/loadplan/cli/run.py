@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from loadplan.analysis.judge import Judgement
 
 
+RAY_HELP = (
+    "run the workers as Ray actors: local (start Ray here), auto (this machine's cluster) or "
+    "the head's host:port / ray://host:port; needs pip install 'loadplan[ray]'"
+)
+
+
 def default_run_dir() -> Path:
     return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -71,6 +77,10 @@ def register(app: typer.Typer) -> None:
         connections: Annotated[int | None, typer.Option(help="max open connections")] = None,
         timeout: Annotated[str | None, typer.Option(help="per-request total timeout")] = None,
         workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+        ray: Annotated[str | None, typer.Option("--ray", help=RAY_HELP)] = None,
+        ray_workers: Annotated[
+            int | None, typer.Option("--ray-workers", help="Ray actors [default: one per CPU]")
+        ] = None,
         seed: Annotated[int | None, typer.Option(help="seed for arrivals and workload")] = None,
         method: Annotated[str | None, typer.Option(help="HTTP method")] = None,
         path: Annotated[str | None, typer.Option(help="request path and query")] = None,
@@ -109,6 +119,8 @@ def register(app: typer.Typer) -> None:
         put(("load", "arrivals"), "--arrivals", arrivals)
         put(("load", "workers"), "--workers", workers)
         put(("load", "seed"), "--seed", seed)
+        put(("cluster", "ray"), "--ray", ray)
+        put(("cluster", "workers"), "--ray-workers", ray_workers)
         put(("client", "connections"), "--connections", connections)
         put(("client", "timeout"), "--timeout", timeout)
         put(("client", "capture_header"), "--capture-header", capture_header)

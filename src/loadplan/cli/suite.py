@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from loadplan.cli.run import RAY_HELP
 from loadplan.cli.stage_lines import print_stages
 from loadplan.plan.scenario import Scenario
 
@@ -31,6 +32,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="sustained stage length, e.g. 10m or 2h")
         ] = None,
         out: Annotated[Path | None, typer.Option(help="run directory")] = None,
+        ray: Annotated[str | None, typer.Option("--ray", help=RAY_HELP)] = None,
+        ray_workers: Annotated[
+            int | None, typer.Option("--ray-workers", help="Ray actors [default: one per CPU]")
+        ] = None,
     ) -> None:
         """Run the sign-off suite and exit with the verdict (0 pass, 1 fail, 3 inconclusive)."""
         from loadplan.cli.run import run_plan
@@ -44,6 +49,8 @@ def register(app: typer.Typer) -> None:
             (("load", "rate"), "--rate", rate),
             (("load", "duration"), "--duration", duration),
             (("output", "dir"), "--out", str(out) if out else None),
+            (("cluster", "ray"), "--ray", ray),
+            (("cluster", "workers"), "--ray-workers", ray_workers),
         ):
             if value is not None:
                 overrides[field] = (option, value)

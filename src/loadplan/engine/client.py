@@ -61,6 +61,11 @@ class Target:
             raise PlanError(msg) from None
         return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), verify_tls)
 
+    def __reduce__(self) -> tuple[type[Target], tuple[str, str, int, str, bool]]:
+        # Pickled to Ray actors: compiled, a frozen dataclass unpickles only through its
+        # constructor (the default reduce assigns the fields one by one, which it refuses).
+        return (Target, (self.scheme, self.host, self.port, self.base_path, self.verify_tls))
+
     @property
     def host_header(self) -> str:
         default = 443 if self.scheme == "https" else 80
@@ -98,6 +103,23 @@ class ClientSettings:
     capture_header: str = ""
     max_backlog: int = 100_000
     max_header_bytes: int = 65_536
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[ClientSettings], tuple[int, float, float, float, str, int, int]]:
+        # As Target's: pickled to Ray actors, unpickled through the constructor.
+        return (
+            ClientSettings,
+            (
+                self.connections,
+                self.connect_timeout,
+                self.read_timeout,
+                self.total_timeout,
+                self.capture_header,
+                self.max_backlog,
+                self.max_header_bytes,
+            ),
+        )
 
 
 def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:

@@ -165,6 +165,45 @@ class AdminSpec(_Section):
         return headers
 
 
+class SkewPolicy(enum.StrEnum):
+    REFUSE = "refuse"
+    FLAG = "flag"
+
+
+_RAY_ADDRESS = re.compile(r"(ray://)?[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+
+
+class ClusterSpec(_Section):
+    """``[cluster]``: run the workers as Ray actors over a cluster instead of local processes."""
+
+    ray: str | None = Field(
+        None,
+        description='"local" (start Ray here), "auto" (the cluster this machine is part of), '
+        "or the head's address, host:port or ray://host:port",
+    )
+    workers: int | None = Field(
+        None, ge=1, le=1024, description="actors; default one per CPU of the cluster"
+    )
+    max_clock_skew: Seconds = Field(
+        0.005, gt=0, description="bound on a node's clock offset from the coordinator's"
+    )
+    on_skew: SkewPolicy = Field(SkewPolicy.REFUSE, description="refuse the run, or flag it")
+    start_timeout: Seconds = Field(
+        60.0, gt=0, description="how long the actors may take to be placed and ready"
+    )
+
+    @field_validator("ray")
+    @classmethod
+    def _address(cls, ray: str | None) -> str | None:
+        if ray is None or ray in ("local", "auto") or _RAY_ADDRESS.fullmatch(ray):
+            return ray
+        msg = (
+            f"{shown(ray)} is not a Ray address; use local, auto, host:port (the head's GCS "
+            "port, 6379 by default) or ray://host:port (Ray Client, 10001)"
+        )
+        raise ValueError(msg)
+
+
 class Plan(_Section):
     """A whole run."""
 
@@ -179,6 +218,7 @@ class Plan(_Section):
     slo: SloSpec | None = None
     scrape: ScrapeSpec = ScrapeSpec()
     admin: AdminSpec = AdminSpec()
+    cluster: ClusterSpec = ClusterSpec()
 
     @property
     def loop(self) -> Mode:

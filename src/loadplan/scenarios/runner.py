@@ -15,32 +15,26 @@ written before stays readable.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import multiprocessing
-import multiprocessing.connection
 import os
-import queue
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
 from loadplan.engine.client import Target, encode_all
+from loadplan.engine.fleet import Fleet, ReportKind
 from loadplan.engine.request import RequestSource
 from loadplan.engine.selfwatch import resident_bytes
-from loadplan.engine.worker import WorkerSpec, run_worker
 from loadplan.errors import LoadplanError, RunDirError
 from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter, write_failure
 from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
-from loadplan.scenarios.degraded import LostWorker, degraded_reason, how_it_ended
+from loadplan.scenarios.degraded import LostWorker, degraded_reason
 from loadplan.scenarios.outage import OutageWatch
 from loadplan.scenarios.priority import CoordinatorPriority, shares_cores_with_workers
 from loadplan.scenarios.workers import check_reachable, worker_specs
@@ -89,57 +83,6 @@ class RunOutcome:
     degraded: str | None = None
 
 
-def _worker_main(
-    spec: WorkerSpec,
-    source: RequestSource,
-    conn: multiprocessing.connection.Connection,
-    stop: MpEvent,
-) -> None:
-    # The coordinator owns Ctrl-C: a worker finishes its second and reports when told to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):  # named for ps and top (15 characters at most)
-        Path("/proc/self/comm").write_text(f"loadplan-w{spec.worker}"[:15], encoding="ascii")
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    import gc
-
-    import uvloop
-
-    # Everything alive now (the workload's pools and tables, imported modules) lives for the
-    # whole run: freezing it keeps the collector from re-scanning millions of objects, which
-    # paused the pacer for tens of milliseconds at a time.
-    gc.freeze()
-    parent = os.getppid()
-
-    def should_stop() -> bool:
-        # A parent that died (kill -9) leaves us re-parented: stop rather than load on alone.
-        return stop.is_set() or os.getppid() != parent
-
-    # A second's raw values are megabytes at tens of thousands of requests a second, and a pipe
-    # holds 64 KB: sent from the event loop, each second would stall dispatch until the
-    # coordinator had read it all. A thread sends them instead (pickling a few array copies
-    # holds the GIL for about a millisecond; the writes release it).
-    outbox: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
-
-    def send_all() -> None:
-        while (message := outbox.get()) is not None:
-            try:
-                conn.send(message)
-            except OSError:  # the coordinator is gone
-                stop.set()
-
-    sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
-    sender.start()
-    try:
-        uvloop.run(run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop))
-        outbox.put(("done", None))
-    except Exception as exc:
-        outbox.put(("error", f"worker {spec.worker}: {type(exc).__name__}: {exc}"))
-    finally:
-        outbox.put(None)
-        sender.join()
-        conn.close()
-
-
 class _Merger:
     """Holds each worker's seconds until every live worker has reported that second."""
 
@@ -166,6 +109,18 @@ class _Merger:
         return out
 
 
+def fleet_for(plan: Plan) -> Fleet:
+    """Local worker processes, or Ray actors when the plan's ``[cluster] ray`` names a cluster
+    (Ray imported only then: it is an optional extra)."""
+    if plan.cluster.ray is None:
+        from loadplan.scenarios.process_fleet import ProcessFleet
+
+        return ProcessFleet(plan.load.workers)
+    from loadplan.cluster.ray_fleet import RayFleet
+
+    return RayFleet(plan.cluster, plan.client.connect_timeout)
+
+
 def execute(
     plan: Plan,
     run_dir: Path,
@@ -176,13 +131,15 @@ def execute(
     offsets_s: tuple[float, ...] | None = None,
     monitors: Sequence[Monitor] = (),
     services: Sequence[Service] = (),
+    fleet: Fleet | None = None,
 ) -> RunOutcome:
     """Run ``plan`` to completion or interruption, writing ``run_dir``; return how it ended.
 
     ``source`` gives the requests (default: the plan's workload, files relative to the current
     directory); ``offsets_s`` replaces the rate profile with explicit due times (timing replay).
-    Workers are forked, so the source is built once here and shared, not rebuilt per worker.
-    A monitor's stop reason ends the run as complete: it is how a breakpoint stage finishes.
+    ``fleet``: where the workers run (default ``fleet_for(plan)``); forked workers share the
+    source built here, actors get a copy. A monitor's stop reason ends the run as complete: it
+    is how a breakpoint stage finishes.
     """
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
@@ -192,32 +149,26 @@ def execute(
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.
     encode_all(target, source.warm())
-    log = RunLogWriter(run_dir, meta)
-    ctx = multiprocessing.get_context("fork")
-    stop = ctx.Event()
-    # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide).
-    start_ns = time.monotonic_ns() + 300_000_000 + 20_000_000 * plan.load.workers
-    specs = worker_specs(plan, start_ns, offsets_s, target)
-    pipes, procs = [], []
-    for spec in specs:
-        parent_end, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_worker_main,
-            args=(spec, source, child_end, stop),
-            name=f"loadplan-worker-{spec.worker}",
-            daemon=True,
-        )
-        proc.start()
-        child_end.close()
-        pipes.append(parent_end)
-        procs.append(proc)
-
+    fleet = fleet if fleet is not None else fleet_for(plan)
+    where = fleet.prepare(target, source)
+    meta = dict(meta) | {"workers": fleet.size}
+    if where is not None:
+        meta["cluster"] = where
+    try:
+        log = RunLogWriter(run_dir, meta)
+    except BaseException:
+        fleet.close()
+        raise
+    # Workers wait for a common start so their seconds line up (CLOCK_MONOTONIC is system-wide;
+    # a cluster's actors turn it into their own clocks, see loadplan.cluster).
+    start_ns = time.monotonic_ns() + fleet.lead_ns
+    specs = worker_specs(plan, start_ns, offsets_s, target, workers=fleet.size)
     interrupts = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal interrupts
         interrupts += 1
-        stop.set()
+        fleet.stop()
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
@@ -229,12 +180,12 @@ def execute(
     pause = getattr(os, "sched_yield", lambda: None)
     totals = RunTotals()
     merger = _Merger(len(specs))
-    owner = {id(p): w for w, p in enumerate(pipes)}
     errors: list[str] = []
     lost: list[LostWorker] = []
     outages = OutageWatch()
     stop_reason = "completed"
     stopped_by: str | None = None
+    after: dict[str, Any] | None = None
 
     def write(snap: IntervalSnapshot) -> None:
         try:
@@ -242,7 +193,7 @@ def execute(
         except OSError as exc:
             # A full disk: a clear stop, never a traceback. The log took the second back from
             # both files and closed itself, so what is on disk is whole seconds, readable.
-            stop.set()
+            fleet.stop()
             msg = (
                 f"{run_dir}: cannot write the run log at {snap.start_s:.0f} s "
                 f"({write_failure(exc)}); the run stopped; the {totals.intervals} seconds "
@@ -263,9 +214,10 @@ def execute(
                 reason = monitor.check(snap)
                 if reason and stopped_by is None:
                     stopped_by = reason
-                    stop.set()
+                    fleet.stop()
 
     try:
+        fleet.start(specs)
         # Inside the try: if starting a sink fails, the workers are still stopped and joined.
         if on_start is not None:
             on_start()
@@ -274,29 +226,24 @@ def execute(
         # Lowered only now, after the workers forked and the sinks' and services' threads
         # started; SCHED_IDLE only where it is needed and harmless (see priority.py).
         priority = CoordinatorPriority(idle=shares_cores_with_workers(len(specs)) and not services)
-        open_pipes = list(pipes)
-        while open_pipes:
+        running = len(specs)
+        while running:
             if interrupts >= 2:
                 stop_reason = "interrupted (forced)"
                 break
-            for ready in multiprocessing.connection.wait(open_pipes, timeout=0.2):
-                assert isinstance(ready, multiprocessing.connection.Connection)
-                worker = owner[id(ready)]
-                try:
-                    kind, payload = ready.recv()
-                except (EOFError, OSError):
-                    kind, payload = "lost", None
-                if kind == "snap":
-                    merger.add(worker, IntervalSnapshot.from_raw(payload, pause))
-                    priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - payload.end_s)
+            for report in fleet.reports(timeout_s=0.2):
+                worker = report.worker
+                if report.kind is ReportKind.SNAP:
+                    assert report.raw is not None
+                    merger.add(worker, IntervalSnapshot.from_raw(report.raw, pause))
+                    priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - report.raw.end_s)
                     continue
-                if kind in ("error", "lost"):
-                    why = str(payload) if kind == "error" else how_it_ended(procs[worker])
+                if report.kind in (ReportKind.ERROR, ReportKind.LOST):
                     at_s = (time.monotonic_ns() - start_ns) / 1e9
-                    lost.append(LostWorker(worker, at_s, merger.latest[worker], why))
-                    errors.append(f"worker {worker}: {why}")
+                    lost.append(LostWorker(worker, at_s, merger.latest[worker], report.why))
+                    errors.append(f"worker {worker}: {report.why}")
                 merger.done(worker)
-                open_pipes.remove(ready)
+                running -= 1
             publish(merger.ready())
         publish(merger.ready(flush_all=True))
     finally:
@@ -304,16 +251,10 @@ def execute(
             priority.restore()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
-        stop.set()
+        fleet.stop()
         for service in services:
             service.stop()
-        for proc in procs:
-            proc.join(timeout=2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=2)
-        for pipe in pipes:
-            pipe.close()
+        after = fleet.close()
     if interrupts and stop_reason == "completed":
         stop_reason = "interrupted"
     elif stopped_by is not None and stop_reason == "completed":
@@ -336,6 +277,8 @@ def execute(
             "at_s": round(min(w.at_s for w in lost), 3),
             "lost": [w.to_json() for w in lost],
         }
+    if after is not None:
+        summary["cluster"] = after
     events = outages.events()
     if events:
         summary["events"] = events

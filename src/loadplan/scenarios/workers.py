@@ -44,14 +44,18 @@ def worker_specs(
     start_ns: int,
     offsets_s: tuple[float, ...] | None = None,
     target: Target | None = None,
+    workers: int | None = None,
 ) -> list[WorkerSpec]:
     """One spec per worker; ``offsets_s`` (timing replay) replaces the profile's due times.
+
+    ``workers``: how many share the run (default the plan's ``[load] workers``; a cluster's
+    actor count when the run is distributed).
 
     ``target``: the plan's target as already parsed: the requests encoded for it before the
     fork are recognised by the workers' pools by identity, the cheapest check there is.
     """
     load, client = plan.load, plan.client
-    n = load.workers
+    n = workers or load.workers
     if target is None:
         target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     per_worker_conns = max(1, -(-client.connections // n))

@@ -1,0 +1,121 @@
+"""One loadplan worker as a Ray actor: the same ``run_worker`` a local process runs.
+
+The actor holds the request source (a copy, from Ray's object store), runs the worker on an
+event loop of its own thread, and keeps the seconds it emits until the coordinator takes them.
+Its methods are called from Ray's thread pool (``max_concurrency`` > 1): a ``take`` waiting for
+the next second must not keep ``stop`` from getting through.
+
+This module imports no Ray: the class is made an actor with ``ray.remote`` by the fleet, so the
+module loads where Ray is not installed, and its methods can be tested as plain calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import queue
+import socket
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from loadplan.engine.client import Target, encode_all
+from loadplan.engine.request import RequestSource
+from loadplan.engine.worker import WorkerSpec, run_worker
+
+Message = tuple[str, Any]
+"""("snap", RawInterval), ("done", None) or ("error", why): what a worker says, in order."""
+
+
+class WorkerActor:
+    """A worker that a coordinator drives by method calls, possibly from another machine."""
+
+    def __init__(self) -> None:
+        self._outbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._source: RequestSource | None = None
+        self._thread: threading.Thread | None = None
+
+    def where(self) -> dict[str, Any]:
+        """Which node and process this actor is, for meta.json and for a person killing it."""
+        node_id = ""
+        ip = ""
+        with contextlib.suppress(Exception):  # outside Ray (a plain call): no node
+            import ray
+
+            node_id = ray.get_runtime_context().get_node_id()
+            ip = ray.util.get_node_ip_address()
+        return {"node_id": node_id, "ip": ip, "host": socket.gethostname(), "pid": os.getpid()}
+
+    def stamps(self) -> tuple[int, int]:
+        """t1 and t2 of a clock exchange: this node's wall clock on receipt and on reply."""
+        t1 = time.time_ns()
+        return t1, time.time_ns()
+
+    def reach(self, host: str, port: int, timeout_s: float) -> str | None:
+        """None if a TCP connect to the target succeeds from here, else why not."""
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                return None
+        except TimeoutError:
+            return f"no answer to a TCP connect within {timeout_s:g}s"
+        except OSError as exc:
+            return (exc.strerror or type(exc).__name__).lower()
+
+    def load(self, source: RequestSource, target: Target) -> int:
+        """Keep ``source`` for the run and encode its popular requests for ``target`` now, as a
+        local coordinator does before it forks; returns how many were encoded."""
+        self._source = source
+        count = encode_all(target, source.warm())
+        # As in a forked worker: what lives now lives for the run; the collector leaves it be.
+        gc.freeze()
+        return count
+
+    def start(self, spec: WorkerSpec, start_wall_ns: int, offset_ns: float) -> None:
+        """Run ``spec`` from the instant ``start_wall_ns`` of the coordinator's wall clock.
+
+        ``offset_ns`` (this node's clock minus the coordinator's) turns it into this node's
+        wall clock, then into its monotonic clock, which the worker paces by: a wall clock
+        stepped by NTP during the run moves no due time.
+        """
+        if self._source is None:
+            msg = "load() the source before start()"
+            raise RuntimeError(msg)
+        local_wall = start_wall_ns + round(offset_ns)
+        start_ns = time.monotonic_ns() + (local_wall - time.time_ns())
+        spec = replace(spec, start_ns=start_ns)
+        source = self._source
+
+        def main() -> None:
+            import uvloop
+
+            try:
+                uvloop.run(run_worker(spec, source, self._emit, self._stop.is_set))
+                self._outbox.put(("done", None))
+            except Exception as exc:
+                self._outbox.put(("error", f"{type(exc).__name__}: {exc}"))
+
+        self._thread = threading.Thread(target=main, name=f"loadplan-w{spec.worker}", daemon=True)
+        self._thread.start()
+
+    def _emit(self, raw: Any) -> None:
+        self._outbox.put(("snap", raw))
+
+    def take(self, wait_s: float) -> list[Message]:
+        """What the worker said since the last call; waits up to ``wait_s`` for the first."""
+        out: list[Message] = []
+        try:
+            out.append(self._outbox.get(timeout=wait_s))
+        except queue.Empty:
+            return out
+        while True:
+            try:
+                out.append(self._outbox.get_nowait())
+            except queue.Empty:
+                return out
+
+    def stop(self) -> None:
+        """Stop sending; the worker reports what it has and says done."""
+        self._stop.set()
