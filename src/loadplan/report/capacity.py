@@ -182,11 +182,15 @@ def _latency(plan: Mapping[str, Any]) -> Iterator[Block]:
         yield Alert(prediction.get("text", ""), "warning")
     elif prediction:
         yield Paragraph(prediction.get("text", ""))
-    shown = "the validated queueing model's prediction" if _curve(plan) else "no model curve"
+    shown = (
+        " and the validated queueing model's prediction"
+        if _curve(plan)
+        else "; no model curve (no validated latency model)"
+    )
     yield Figure(
         _latency_plot(plan),
-        "Whole-step P95/P99 per step (transient seconds excluded), the SLA bounds, the knee and "
-        f"{shown}.",
+        "Whole-step P95/P99 per step (transient seconds excluded), the SLA bounds, the "
+        f"knee{shown}.",
     )
 
 
