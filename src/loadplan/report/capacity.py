@@ -413,8 +413,9 @@ GUIDELINES: tuple[Block, ...] = (
         "- Traffic unlike the measured workload: another query mix, cache hit rate or payload "
         "size changes the cost per request. Per-instance caches each see 1/N of the traffic: "
         "for the same hit rate, each needs the size the cache section gives.\n"
-        "- Loads beyond the tested range: the prediction extrapolates a fit; the staircase "
-        "should pass the max, so that a bad step bounds it from above."
+        "- Loads beyond the tested range: only a latency model that passed its out-of-sample "
+        "check says anything there, and it extrapolates a fit; the staircase should pass the "
+        "max, so that a bad step bounds it from above."
     ),
     Heading("How to refresh it for a new build", 3),
     Paragraph(

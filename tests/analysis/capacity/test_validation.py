@@ -40,6 +40,7 @@ def test_on_a_queue_it_describes_the_model_is_kept_with_its_errors() -> None:
     assert document["capacity_qps"] > 0
     assert len(document["errors"]["p95"]) == 4
     curve = document["curve"]
+    assert check.model is not None
     assert [p["qps"] for p in curve[:2]] == [11.0, 22.0]
     assert curve[19]["p95_ms"] == round(check.model.percentile_ms(220.0, 95.0) or 0.0, 2)
 
