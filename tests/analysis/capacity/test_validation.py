@@ -54,9 +54,9 @@ def test_a_flat_then_collapsing_target_is_refused_with_the_numbers() -> None:
     assert check.usable is None
     assert check.model is not None  # fitted, kept for the record, never used
     assert check.reason == (
-        "latency model refused: fitted on 6 steps <= 60% it puts the max at 3,969 req/s, +19% "
+        "latency model refused: fitted on 6 steps <= 60% it puts the max at 3,969 req/s, +19.4% "
         "from the measured 3,325 (limit 10%); its P95 at ref:stairs-11 (3,250 req/s) is 6.6 ms, "
-        "+35% from the measured 4.9 ms (limit 15%; 2 of 6 held-out steps off); latency beyond "
+        "+35.1% from the measured 4.9 ms (limit 15%; 2 of 6 held-out steps off); latency beyond "
         "the measured steps is not predicted"
     )
     document = check.to_json(curve_to=4000.0)

@@ -211,7 +211,7 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
         if off:
             out.append(
                 f"fitted on {check.fitted_on} steps <= {share} it puts the max at "
-                f"{check.predicted_max:,.0f} req/s, {error:+.0%} from the measured "
+                f"{check.predicted_max:,.0f} req/s, {error:+.1%} from the measured "
                 f"{check.measured_max:,.0f} (limit {MAX_QPS_LIMIT:.0%})"
             )
     worst = _worst(check.held_out)
@@ -220,7 +220,7 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
         said = (
             "saturated (no value)"
             if worst.predicted_ms is None or worst.error is None
-            else f"{worst.predicted_ms:.1f} ms, {worst.error:+.0%}"
+            else f"{worst.predicted_ms:.1f} ms, {worst.error:+.1%}"
         )
         out.append(
             f"its P95 at {worst.source} ({worst.offered_qps:,.0f} req/s) is {said} from the "
@@ -243,7 +243,7 @@ def _passed(check: ModelCheck, share: str) -> str:
     worst = _worst(check.held_out)
     later = (
         f"; the P95 of the {len(check.held_out)} later steps that held within "
-        f"{abs(worst.error or 0.0):.0%} (limit {P95_LIMIT:.0%})"
+        f"{abs(worst.error or 0.0):.1%} (limit {P95_LIMIT:.0%})"
         if worst is not None
         else "; no later step held the SLA to check its P95 on"
     )
