@@ -169,3 +169,24 @@ def test_too_few_scrape_intervals_is_inconclusive(tmp_path: Path) -> None:
     assert row.verdict is Verdict.INCONCLUSIVE
     assert row.reason == "20 vs 2 scrape intervals; needs >= 4 each"
     assert comparison.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("history", "verdict"),
+    [
+        pytest.param((2.0, 2.0, 2.05), "regressed", id="quiet-history"),
+        pytest.param((2.0, 2.0, 2.6), "no change", id="history-spans-the-change"),
+    ],
+)
+def test_baseline_runs_spread_is_the_cpu_noise_floor(
+    tmp_path: Path, history: tuple[float, ...], verdict: str
+) -> None:
+    base = RunResult.load(write_run(tmp_path / "base", RunDir(1)))
+    new = RunResult.load(write_run(tmp_path / "new", RunDir(2, cpu_ms=2.6)))
+    earlier = [
+        RunResult.load(write_run(tmp_path / "history" / f"run{i}", RunDir(10 + i, cpu_ms=ms)))
+        for i, ms in enumerate(history)
+    ]
+    row = scraped_rows(compare_runs(base, new, baseline=earlier))[CPU]
+    assert row.noise is not None
+    assert row.verdict is Verdict(verdict), row.reason
