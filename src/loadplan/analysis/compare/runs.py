@@ -167,7 +167,9 @@ def compare_runs(
             threshold = thresholds.get(diff.figure)
             if threshold is None:
                 continue
-            if key[0] in ungated:
+            if key[0] in ungated or (why and diff.figure in SCRAPED):
+                # Too few scrapes in a stage is too little data for that row only: shown as
+                # inconclusive, never the reason a short run's gate says "inconclusive".
                 threshold = replace(threshold, gated=False)
             if diff.base_count == 0 and diff.new_count == 0:
                 continue  # e.g. no cache header captured: no row at all
@@ -186,6 +188,10 @@ def compare_runs(
         base_groups=groups_b,
         new_groups=groups_n,
     )
+
+
+SCRAPED = frozenset({Figure.CPU_PER_REQUEST, Figure.TARGET_HIT_RATE})
+"""Figures read from the target's scraped counters, not from loadplan's own seconds."""
 
 
 def _metrics(run: RunResult) -> TargetMetrics | None:
