@@ -42,10 +42,16 @@ class StubServer:
         with urllib.request.urlopen(self.url + "/__stats", timeout=5) as resp:
             return int(json.load(resp)["requests"])
 
+    def counts(self) -> dict[str, int]:
+        """How many requests it has seen per request target (path and query)."""
+        with urllib.request.urlopen(self.url + "/__counts", timeout=5) as resp:
+            return {str(k): int(v) for k, v in json.load(resp).items()}
+
 
 @pytest.fixture
 def stub_server() -> Iterator[Callable[..., StubServer]]:
-    """Start a stub server: ``stub_server("freeze", "--freeze-at", "2")``."""
+    """Start a stub server: ``stub_server("freeze", "--freeze-at", "2")``, or
+    ``stub_server("slow", "--delay", "0.2")`` for one slower than an SLA."""
     started: list[StubServer] = []
 
     def start(mode: str = "ok", *extra: str) -> StubServer:

@@ -100,20 +100,42 @@ def test_the_plan_finds_the_known_capacity_and_has_every_part(staircase_run: Pat
     first_bad = next(s for s in plan["steps"] if s["breaks"])
     assert plan["knee_qps"] is not None
     assert 200 < plan["knee_qps"] <= first_bad["offered_qps"]
-    # The latency model, fitted on the steps under 60 % of the max only, out of sample: its
-    # max under the SLA (docs/capacity-model.md: 10.7 % low on this server, erring safe).
+    # The latency model, fitted on the steps under 60 % of the max only, is checked out of
+    # sample. On this real server it has landed either side of the 10 % limit (loopback and
+    # parsing add about a millisecond outside the slots: docs/capacity-model.md), so either
+    # verdict can come out; what is checked is that the verdict follows from the errors the
+    # plan reports, and what each verdict carries.
     model = plan["prediction"]
     assert model["fitted_on"]
     assert all(int(s.rsplit("-", 1)[1]) <= 3 for s in model["fitted_on"])
-    predicted = next(p["qps"] for p in model["curve"] if p["p95_ms"] is None or p["p95_ms"] > 60.0)
-    assert predicted == pytest.approx(found["value"], rel=0.2)
+    errors = model["errors"]
+    assert errors["max_qps"]["measured"] == pytest.approx(found["value"], abs=0.1)
+    held = [e["error"] for e in errors["p95"]]
+    assert held, "the steps between 60 % of the max and the max held the SLA"
+    passes = abs(errors["max_qps"]["error"]) <= 0.10 and all(
+        e is not None and abs(e) <= 0.15 for e in held
+    )
+    assert model["valid"] is passes, model["text"]
+    if passes:
+        assert model["reason"] is None
+        predicted = next(
+            p["qps"] for p in model["curve"] if p["p95_ms"] is None or p["p95_ms"] > 60.0
+        )
+        assert predicted == pytest.approx(found["value"], rel=0.15)
+    else:
+        assert model["reason"] == model["text"]
+        assert model["reason"].startswith("latency model refused: ")
+        assert model["reason"].endswith("latency beyond the measured steps is not predicted")
+        assert "curve" not in model
     rows = {row["growth"]: row for row in plan["plan"]}
     assert set(rows) == {1.0, 1.5, 2.0, 3.0}
     two = rows[2.0]
     # 300 req/s at 70 % of ~360 per instance: 2 carry it, plus one for N+1.
     assert two["instances"] == 3
     assert two["per_instance_qps"] == pytest.approx(100.0)
+    # 100 req/s per instance is inside the measured steps: read from them, never the model.
     assert two["p95_ms"] is not None
+    assert two["latency_source"] in ("measured", "interpolated", "lowest step")
     assert set(two) >= {"growth", "peak_qps", "instances", "per_instance_qps", "utilisation",
                         "p95_ms", "p99_ms"}  # fmt: skip
     assert plan["bottleneck"]["first"] == "latency"
@@ -159,6 +181,12 @@ def test_the_text_form_ends_with_the_growth_line(staircase_run: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "2x growth: 3 instances (N+1), each at 100 req/s" in done.stdout
     assert "max QPS per instance under the SLA:" in done.stdout
+    said = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith(("latency model refused: ", "M/G/c model fitted on "))
+    ]
+    assert len(said) == 1, done.stdout
     assert (tmp_path / "capacity-planning.md").exists()
 
 

@@ -1,19 +1,10 @@
-"""Plans for the export tests, and a server that counts the targets it receives."""
+"""Plans for the export tests (the server that counts what it receives is ``stub_server``)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
-
-COUNTING = Path(__file__).parents[1] / "support" / "counting_server.py"
 
 SHORT_PLAN = """\
 [target]
@@ -44,42 +35,6 @@ def write_plan(
     path = directory / "plan.toml"
     path.write_text(SHORT_PLAN.format(rate=rate, duration=duration, p95=p95), encoding="utf-8")
     return path
-
-
-@dataclass
-class CountingServer:
-    url: str
-    process: subprocess.Popen[str]
-
-    def counts(self) -> dict[str, int]:
-        with urllib.request.urlopen(self.url + "/__counts", timeout=5) as resp:
-            return {str(k): int(v) for k, v in json.load(resp).items()}
-
-
-@pytest.fixture
-def counting_server() -> Iterator[Callable[..., CountingServer]]:
-    """Start the counting server on 127.0.0.1: ``counting_server("--delay", "0.2")``."""
-    started: list[CountingServer] = []
-
-    def start(*extra: str) -> CountingServer:
-        proc = subprocess.Popen(
-            [sys.executable, str(COUNTING), *extra], stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("PORT "):
-            proc.kill()
-            raise RuntimeError(f"counting server did not start: {line!r}")
-        server = CountingServer(f"http://127.0.0.1:{int(line.split()[1])}", proc)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.process.terminate()
-        server.process.wait(timeout=5)
-        if server.process.stdout:
-            server.process.stdout.close()
 
 
 def k6_binary() -> str | None:

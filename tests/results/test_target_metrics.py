@@ -62,3 +62,39 @@ def test_restarts_memory_and_describe() -> None:
     assert metrics.describe(0, 10)["restarts"] == 1
     assert metrics.cache_hit_rate(0, 10) is None  # no counter names configured
     assert TargetMetrics(({"t_s": 0, "endpoint": "a", "up": 0},)).scraped is False
+
+
+def test_scrape_times_are_the_endpoint_scraped_most_in_the_window() -> None:
+    metrics = TargetMetrics(ROWS)
+    assert metrics.scrape_times(0, 20) == (5.0, 10.0, 20.0)  # "a" (the failed scrape left out)
+    assert metrics.scrape_times(15, 20) == (20.0,)
+    assert metrics.scrape_times(25, 30) == ()
+
+
+@pytest.mark.parametrize(
+    ("rows", "name", "cuts", "expected"),
+    [
+        pytest.param(ROWS[:5], "hits", (5, 10, 20), (50, 100), id="at-own-scrapes"),
+        pytest.param(ROWS[:5], "hits", (-0.3, 20), (160,), id="one-interval"),
+        pytest.param(ROWS, "hits", (5, 20), (250,), id="endpoints-add-up"),
+        pytest.param(ROWS, "hits", (5, 10, 20), (50 + 100 / 3, 100 + 200 / 3), id="interpolated"),
+        pytest.param(ROWS, "hits", (-0.3, 5), None, id="an-endpoint-not-scraped-then"),
+        pytest.param(ROWS[:5], "nothing", (5, 10), None, id="no-such-counter"),
+        pytest.param(ROWS[:5], "hits", (5,), None, id="one-cut"),
+        pytest.param(
+            (scrape(0, c=10), scrape(2, c=14), scrape(4, c=3), scrape(6, c=5)),
+            "c",
+            (0, 2, 4, 6),
+            (4, 3, 2),
+            id="across-a-restart",
+        ),
+    ],
+)
+def test_increases_between_cuts(
+    rows: tuple[dict[str, Any], ...],
+    name: str,
+    cuts: tuple[float, ...],
+    expected: tuple[float, ...] | None,
+) -> None:
+    got = TargetMetrics(rows).increases(name, cuts)
+    assert got == (None if expected is None else pytest.approx(expected))

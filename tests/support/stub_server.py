@@ -5,9 +5,11 @@ Modes: ok, freeze (every answer held back during one window), slow (every answer
 (never answers), status500, and three hostile ones: trickle (the answer a byte every
 ``--delay`` seconds), hugeheaders (``--header-bytes`` of headers before the body), endless (a
 chunked body that never ends).
-It prints ``PORT <n>`` when listening (``--port`` asks for one: a restarted stub takes its old
-port). ``GET /__stats`` returns how many requests it has seen; ``--count-file`` keeps that count
-in a file, written before each answer, so it outlives a SIGKILL.
+It prints ``PORT <n>`` when listening on 127.0.0.1 (``--port`` asks for one: a restarted stub
+takes its old port). ``GET /__stats`` returns how many requests it has seen; ``--count-file``
+keeps that count in a file, written before each answer, so it outlives a SIGKILL.
+``GET /__counts`` answers ``{"target": count, ...}`` for every other request target seen so far
+(what the export tests hold a script's mix against). Request bodies are skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import socket
 import struct
 import time
+from collections import Counter
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Cache: HIT\r\n\r\nok"
 ERR = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail"
@@ -27,11 +30,13 @@ ERR = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail"
 class Stats:
     def __init__(self, count_file: str = "") -> None:
         self.requests = 0
+        self.targets: Counter[str] = Counter()
         self.first: float | None = None
         self.fd = os.open(count_file, os.O_WRONLY | os.O_CREAT, 0o644) if count_file else -1
 
-    def count(self) -> None:
+    def count(self, target: str) -> None:
         self.requests += 1
+        self.targets[target] += 1
         if self.fd >= 0:
             # Fixed width at offset 0: one pwrite, never a torn or shorter number.
             os.pwrite(self.fd, b"%20d\n" % self.requests, 0)
@@ -50,18 +55,26 @@ class Handler(asyncio.Protocol):
         self.buf += data
         while b"\r\n\r\n" in self.buf:
             head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length" and value.strip().isdigit():
+                    # Bodies are skipped (the tests send none, but stay in step if one does).
+                    self.buf = self.buf[int(value.strip()) :]
             self.handle(head)
 
     def handle(self, head: bytes) -> None:
         assert self.transport is not None
-        if head.startswith(b"GET /__stats"):
-            body = json.dumps({"requests": self.stats.requests}).encode()
+        parts = head.split(b"\r\n", 1)[0].split(b" ")
+        target = parts[1].decode("latin-1") if len(parts) > 1 else ""
+        if target in ("/__stats", "/__counts"):
+            seen = {"requests": self.stats.requests} if target == "/__stats" else self.stats.targets
+            body = json.dumps(seen).encode()
             self.transport.write(
                 b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
             )
             return
         now = time.monotonic()
-        self.stats.count()
+        self.stats.count(target)
         if self.stats.first is None:
             self.stats.first = now
         mode = self.args.mode

@@ -144,6 +144,12 @@ def render_plan(data: dict[str, object], console: Console) -> None:
     knee = data.get("knee")
     if isinstance(knee, dict):
         console.print(f"knee: {knee['text']}", highlight=False, soft_wrap=True)
+    prediction = data.get("prediction")
+    if isinstance(prediction, dict) and prediction.get("text"):
+        console.print(prediction["text"], highlight=False, soft_wrap=True)
+    cpu = data.get("cpu_bound")
+    if isinstance(cpu, dict):
+        console.print(cpu["text"], highlight=False, soft_wrap=True)
     bottleneck = data.get("bottleneck")
     if isinstance(bottleneck, dict):
         console.print(f"breaks first: {bottleneck['first']}", highlight=False)
@@ -152,6 +158,7 @@ def render_plan(data: dict[str, object], console: Console) -> None:
     table = Table(box=None, pad_edge=False)
     for col in ("growth", "peak/s", "instances", "per instance/s", "util", "P95 ms", "P99 ms"):
         table.add_column(col, justify="right")
+    table.add_column("latency", justify="left")
     rows = data.get("plan", [])
     assert isinstance(rows, list)
     for r in rows:
@@ -160,6 +167,7 @@ def render_plan(data: dict[str, object], console: Console) -> None:
             f"{r['per_instance_qps']:,.0f}", f"{r['utilisation']:.0%}",
             "-" if r["p95_ms"] is None else f"{r['p95_ms']:.1f}",
             "-" if r["p99_ms"] is None else f"{r['p99_ms']:.1f}",
+            r.get("latency_source", "-"),
         )  # fmt: skip
     console.print(table)
     for line in data.get("recommendations", []):  # type: ignore[attr-defined]

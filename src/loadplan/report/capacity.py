@@ -65,7 +65,9 @@ def headline(plan: Mapping[str, Any], growth: float = 2.0) -> str:
         return ""
     redundancy = int(plan.get("redundancy", 1))
     p95 = row.get("p95_ms")
-    latency = f", P95 {p95:.0f} ms" if p95 is not None else ""
+    source = row.get("latency_source")
+    how = f" {source}" if source in ("interpolated", "measured", "model") else ""
+    latency = f", P95 {p95:.0f} ms{how}" if p95 is not None else ""
     return (
         f"{growth:g}x growth: {row['instances']} instances (N+{redundancy}), each at "
         f"{row['per_instance_qps']:,.0f} req/s{latency} "
@@ -126,6 +128,9 @@ def _max_qps(plan: Mapping[str, Any]) -> Iterator[Block]:
     knee = plan.get("knee")
     if knee:
         yield Paragraph(f"Knee: {knee.get('text', _qps(plan.get('knee_qps')) + ' req/s')}")
+    cpu = plan.get("cpu_bound")
+    if cpu:
+        yield Paragraph(f"{cpu['text']}.")
 
 
 def _growth(plan: Mapping[str, Any]) -> Iterator[Block]:
@@ -140,7 +145,7 @@ def _growth(plan: Mapping[str, Any]) -> Iterator[Block]:
     )
     yield Table(
         ("growth", "peak req/s", "instances", "req/s per instance", "utilisation",
-         "P95 ms (pred.)", "P99 ms (pred.)", "one lost: req/s per instance"),
+         "P95 ms", "P99 ms", "latency from", "one lost: req/s per instance"),
         tuple(
             (
                 f"{float(r['growth']):g}x",
@@ -150,6 +155,7 @@ def _growth(plan: Mapping[str, Any]) -> Iterator[Block]:
                 f"{float(r['utilisation']):.0%}",
                 _band(r.get("p95_ms"), r.get("p95_ms_low"), r.get("p95_ms_high")),
                 _band(r.get("p99_ms"), r.get("p99_ms_low"), r.get("p99_ms_high")),
+                r.get("latency_from") or "-",
                 _qps(r.get("degraded_per_instance_qps")),
             )
             for r in rows
@@ -172,13 +178,25 @@ def _latency(plan: Mapping[str, Any]) -> Iterator[Block]:
         return
     yield Heading("Latency against load", 3)
     prediction = plan.get("prediction")
-    if prediction:
+    if prediction and prediction.get("valid") is False:
+        yield Alert(prediction.get("text", ""), "warning")
+    elif prediction:
         yield Paragraph(prediction.get("text", ""))
+    shown = (
+        " and the validated queueing model's prediction"
+        if _curve(plan)
+        else "; no model curve (no validated latency model)"
+    )
     yield Figure(
         _latency_plot(plan),
-        "Whole-step P95/P99 per step (transient seconds excluded), the SLA bounds, the knee and "
-        "the queueing model's prediction.",
+        "Whole-step P95/P99 per step (transient seconds excluded), the SLA bounds, the "
+        f"knee{shown}.",
     )
+
+
+def _curve(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    prediction = plan.get("prediction") or {}
+    return list(prediction.get("curve", [])) if prediction.get("valid", True) else []
 
 
 def _usl(plan: Mapping[str, Any]) -> Iterator[Block]:
@@ -269,7 +287,7 @@ def _steps(plan: Mapping[str, Any]) -> Iterator[Block]:
     yield Heading("Steps measured", 3)
     yield Table(
         ("step", "offered req/s", "achieved", "P95 ms", "P99 ms", "errors", "target CPU",
-         "cache hit", "SLA"),
+         "CPU ms/req", "cache hit", "SLA"),
         tuple(
             (
                 s.get("source", s["label"]),
@@ -279,6 +297,7 @@ def _steps(plan: Mapping[str, Any]) -> Iterator[Block]:
                 _ms(s["p99_ms"]),
                 "-" if s["error_rate"] is None else f"{s['error_rate']:.2%}",
                 "-" if s["cpu_cores"] is None else f"{s['cpu_cores']:.2f}",
+                "-" if s.get("cpu_ms_per_request") is None else f"{s['cpu_ms_per_request']:.3f}",
                 "-" if s["cache_hit_rate"] is None else f"{s['cache_hit_rate']:.1%}",
                 "; ".join(s["breaks"]) or "held",
             )
@@ -311,11 +330,11 @@ def _latency_plot(plan: Mapping[str, Any]) -> Plot:
             if key in bounds:
                 ax.axhline(bounds[key], color=QUANTILE_COLORS[key], ls="--", lw=1,
                            label=f"{key} bound")  # fmt: skip
-        curve = (plan.get("prediction") or {}).get("curve", [])
+        curve = _curve(plan)
         if curve:
             xs = [float(p["qps"]) for p in curve]
             for key in ("p95", "p99"):
-                ys = [p.get(f"{key}_ms") for p in curve]
+                ys = [float(p.get(f"{key}_ms") or np.nan) for p in curve]
                 ax.plot(xs, ys, ":", color=QUANTILE_COLORS[key], label=f"{key} predicted")
         if plan.get("knee_qps") is not None:
             ax.axvline(float(plan["knee_qps"]), color="#8c8c8c", ls="-.", lw=1, label="knee")
@@ -372,9 +391,15 @@ GUIDELINES: tuple[Block, ...] = (
         "- **Instances** = ceil(peak x growth / (max QPS x (1 - headroom))) + redundancy. With "
         "all instances up each runs below `1 - headroom` of its capacity; with `redundancy` "
         "instances lost the rest still hold the peak at or under the measured max.\n"
-        "- **Predicted P95/P99** at each instance's load come from the queueing model fitted "
-        "to the measured steps; read them with their intervals, and trust them less the further "
-        "they are from a measured step.\n"
+        "- **P95/P99** at each instance's load are the measured steps' whole-step values, "
+        "interpolated between the two steps around that load (made monotone first: a step "
+        "faster than the one below it is read as noise); the column *latency from* names the "
+        "steps. The queueing model speaks only beyond the measured steps, and only when, fitted "
+        "on the steps at or under 60 % of the max, it put the max within 10 % and the later "
+        "steps' P95 within 15 %; otherwise the plan says it was refused, with the numbers.\n"
+        "- **The CPU bound** (when the target's CPU was scraped) is the utilisation law: at "
+        "most cores / CPU-per-request requests per second. It is a ceiling, never the "
+        "capacity: the SLA usually breaks first.\n"
         "- **What breaks first** names the resource that ran out between the last good and "
         "first bad step: fix that one first, then measure again."
     ),
@@ -388,8 +413,9 @@ GUIDELINES: tuple[Block, ...] = (
         "- Traffic unlike the measured workload: another query mix, cache hit rate or payload "
         "size changes the cost per request. Per-instance caches each see 1/N of the traffic: "
         "for the same hit rate, each needs the size the cache section gives.\n"
-        "- Loads beyond the tested range: the prediction extrapolates a fit; the staircase "
-        "should pass the max, so that a bad step bounds it from above."
+        "- Loads beyond the tested range: only a latency model that passed its out-of-sample "
+        "check says anything there, and it extrapolates a fit; the staircase should pass the "
+        "max, so that a bad step bounds it from above."
     ),
     Heading("How to refresh it for a new build", 3),
     Paragraph(

@@ -46,6 +46,8 @@ def value_text(figure: Figure, value: float | None) -> str:
         return f"{value:.2f} ms"
     if figure is Figure.THROUGHPUT:
         return f"{value:.1f}/s"
+    if figure is Figure.CPU_PER_REQUEST:
+        return f"{value:.3f} ms"
     return f"{value:.3%}"
 
 
@@ -85,6 +87,7 @@ def terminal_lines(comparison: Comparison) -> list[str]:
     """What ``loadplan compare`` prints: warnings first, the gated and changed rows, the
     headline last (all rows are in the report)."""
     lines = [f"warning: {w}" for w in comparison.warnings]
+    lines += [f"note: {n}" for n in comparison.notes]
     lines.append(f"base {comparison.base}  vs  new {comparison.new}")
     width = max((len(label_of(r)) for r in comparison.rows), default=5)
     for row in comparison.rows:
@@ -93,7 +96,7 @@ def terminal_lines(comparison: Comparison) -> list[str]:
         d = row.difference
         gate = row.threshold.describe() + ("" if row.threshold.gated else " (shown)")
         lines.append(
-            f"{label_of(row):<{width}}  {row.figure.value:<14} {value_text(row.figure, d.base):>12}"
+            f"{label_of(row):<{width}}  {row.figure.value:<15} {value_text(row.figure, d.base):>12}"
             f" -> {value_text(row.figure, d.new):>12}  {change_text(d):<30} {gate:<14}"
             f" {row.verdict.value.upper()}: {row.reason}"
         )
@@ -121,8 +124,15 @@ def comparison_blocks(comparison: Comparison) -> list[Block]:
                 else ""
             )
             + ". Latency is from each request's intended send time."
+            + (
+                " Target CPU per request and the target's cache hit rate come from its scraped "
+                "counters, resampled the same way over the scrape intervals inside each stage."
+                if any(r.figure.scraped for r in comparison.rows)
+                else ""
+            )
         )
     )
+    blocks += [Paragraph(f"Note: {n}.") for n in comparison.notes]
     blocks.append(Heading("Per stage"))
     blocks.append(_table([r for r in comparison.rows if not r.tag]))
     tagged = [r for r in comparison.rows if r.tag]

@@ -10,6 +10,8 @@ Example::
                             misses="refservice_cache_misses_total")
     metrics.cache_hit_rate(30.0, 90.0)   # 0.93, or None without samples around that window
     metrics.restarts()                   # [("http://127.0.0.1:8080/metrics", 41.0)]
+    cuts = metrics.scrape_times(30.0, 90.0)
+    metrics.increases(CPU, cuts)         # (0.41, 0.39, ...): CPU seconds between scrapes
 """
 
 from __future__ import annotations
@@ -22,10 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 CPU = "process_cpu_seconds_total"
 MEMORY = "process_resident_memory_bytes"
 START_TIME = "process_start_time_seconds"
 TARGET_METRICS = "target_metrics.jsonl"
+COVER_SLACK_S = 1.0
+"""How far an endpoint's first and last samples may lie inside the cuts asked for and still be
+read there: endpoints are scraped one after another, milliseconds apart."""
 
 
 def read_scrape_rows(run_dir: Path) -> tuple[dict[str, Any], ...] | None:
@@ -57,10 +64,14 @@ def counter_increase(values: Sequence[float]) -> float:
 
         counter_increase([10, 15, 3, 5])   # 5 + 3 (reset: counted from 0) + 2 = 10
     """
-    total = 0.0
-    for before, after in itertools.pairwise(values):
-        total += after - before if after >= before else after
-    return total
+    return float(sum(_steps(values)))
+
+
+def _steps(values: Sequence[float]) -> list[float]:
+    """Each sample's rise over the one before; after a reset, its whole value."""
+    return [
+        after - before if after >= before else after for before, after in itertools.pairwise(values)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +118,43 @@ class TargetMetrics:
                 total += counter_increase([float(r[name]) for r in span])
                 seen = True
         return total if seen else None
+
+    def scrape_times(self, t0: float, t1: float) -> tuple[float, ...]:
+        """When the endpoint scraped most often in [t0, t1] was scraped there, in order: where
+        per-scrape figures are cut (``increases``)."""
+        best: tuple[float, ...] = ()
+        for rows in self._endpoints().values():
+            times = tuple(float(r["t_s"]) for r in rows if t0 <= r["t_s"] <= t1)
+            if len(times) > len(best):
+                best = times
+        return best
+
+    def increases(self, name: str, cuts: Sequence[float]) -> tuple[float, ...] | None:
+        """How much counter ``name`` rose between each two consecutive ``cuts``, over all
+        endpoints; None when no endpoint has it, or one that has it was not scraped around
+        the cuts (a sum without it would be too low, not unknown).
+
+        Each endpoint's counter is summed across resets (as ``counter_increase``) and read at
+        the cuts by linear interpolation between its own samples: exact at its own scrape
+        times, so for one endpoint cut at ``scrape_times`` nothing is interpolated.
+        """
+        if len(cuts) < 2:
+            return None
+        total = np.zeros(len(cuts) - 1)
+        seen = False
+        for rows in self._endpoints().values():
+            samples = [r for r in rows if name in r]
+            if not samples:
+                continue
+            times = [float(r["t_s"]) for r in samples]
+            covered = times[0] <= cuts[0] + COVER_SLACK_S and times[-1] >= cuts[-1] - COVER_SLACK_S
+            if len(samples) < 2 or not covered:
+                return None
+            steps = _steps([float(r[name]) for r in samples])
+            cumulative = np.concatenate([[0.0], np.cumsum(steps)])
+            total += np.diff(np.interp(np.asarray(cuts, dtype=np.float64), times, cumulative))
+            seen = True
+        return tuple(float(v) for v in total) if seen else None
 
     def cache_hit_rate(self, t0: float, t1: float) -> float | None:
         if not (self.hits and self.misses):

@@ -32,3 +32,33 @@ def simulated_step(
 
 def staircase(rates: list[float], **kwargs: float) -> list[Step]:
     return [simulated_step(i, r, **kwargs) for i, r in enumerate(rates)]  # type: ignore[arg-type]
+
+
+def shaped_step(index: int, rate: float, median_ms: float, seconds: int = 10) -> Step:
+    """A step at ``rate`` whose latencies are lognormal around ``median_ms`` (spread 0.3):
+    for a target whose latency the test sets directly (flat, then a collapse), unlike a queue."""
+    rng = np.random.default_rng(index)
+    start = index * seconds
+    kept = []
+    n = int(rate)
+    for k in range(seconds):
+        hist = new_histogram()
+        times_us = median_ms * 1000 * rng.lognormal(0.0, 0.3, n)
+        record_many(hist, np.round(times_us).astype(np.int64))
+        kept.append(StepSecond(float(start + k), n, n, n, {}, 0, hist))
+    label = f"stairs-{index}"
+    return Step(label, "stairs", f"ref:{label}", rate, float(start), float(start + seconds),
+                tuple(kept))  # fmt: skip
+
+
+COLLAPSE_RATES = [500.0, 750.0, 1000.0, 1250.0, 1500.0, 1750.0, 2000.0, 2250.0, 2500.0, 2750.0,
+                  3000.0, 3250.0, 3500.0, 3750.0]  # fmt: skip
+
+
+def collapsing(knee_qps: float = 3300.0) -> list[Step]:
+    """One event loop's shape: a few ms flat up to ``knee_qps``, then hundreds of ms (the loop
+    is past its core and everything queues)."""
+    return [
+        shaped_step(i, r, 3.0 if r < knee_qps else 400.0 + (r - knee_qps))
+        for i, r in enumerate(COLLAPSE_RATES)
+    ]

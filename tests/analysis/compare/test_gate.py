@@ -23,6 +23,12 @@ from loadplan.errors import PlanError
         pytest.param(["throughput=-5%"], Figure.THROUGHPUT, 0.05, True, id="throughput-5"),
         pytest.param(["p95=off"], Figure.P95, 0.10, False, id="p95-off"),
         pytest.param(["p95=15%,p99=20%"], Figure.P99, 0.20, True, id="comma-list"),
+        pytest.param([], Figure.CPU_PER_REQUEST, 0.10, True, id="default-cpu"),
+        pytest.param([], Figure.TARGET_HIT_RATE, 0.02, True, id="default-target-hits-2pt"),
+        pytest.param(["cpu_per_request=+25%"], Figure.CPU_PER_REQUEST, 0.25, True, id="cpu-25"),
+        pytest.param(["cpu=5%"], Figure.CPU_PER_REQUEST, 0.05, True, id="cpu-alias"),
+        pytest.param(["target_hit_rate=-5"], Figure.TARGET_HIT_RATE, 0.05, True, id="hits-5pt"),
+        pytest.param(["target_hit_rate=off"], Figure.TARGET_HIT_RATE, 0.02, False, id="hits-off"),
     ],
 )
 def test_parse_fail_on(items: list[str], figure: Figure, amount: float, gated: bool) -> None:
@@ -39,6 +45,8 @@ def test_parse_fail_on(items: list[str], figure: Figure, amount: float, gated: b
         pytest.param("throughput=+2%", "write throughput=-2", id="wrong-direction-throughput"),
         pytest.param("p99=ten", "not FIGURE=AMOUNT", id="not-a-number"),
         pytest.param("p99=10pt", "changes by a share", id="points-on-latency"),
+        pytest.param("cpu=10pt", "changes by a share", id="points-on-cpu"),
+        pytest.param("target_hit_rate=+2", "write target_hit_rate=-2", id="wrong-direction-hits"),
     ],
 )
 def test_parse_fail_on_refuses(item: str, message: str) -> None:

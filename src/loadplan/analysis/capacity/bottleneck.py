@@ -77,7 +77,16 @@ class StepFacts:
     mean_ms: float | None = None
     breaks: tuple[str, ...] = ()
 
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """D, the target's CPU time per completed request in ms (cores / completed per
+        second, the utilisation law's service demand); None unscraped or with no answers."""
+        if self.cpu_cores is None or self.achieved_qps <= 0:
+            return None
+        return self.cpu_cores / self.achieved_qps * 1000
+
     def to_json(self) -> dict[str, Any]:
+        demand = self.cpu_ms_per_request
         return {
             "label": self.label,
             "offered_qps": round(self.offered_qps, 2),
@@ -90,6 +99,7 @@ class StepFacts:
             "backlog_max": self.backlog_max,
             "dropped": self.dropped,
             "cpu_cores": self.cpu_cores,
+            "cpu_ms_per_request": None if demand is None else round(demand, 4),
             "memory_mb": self.memory_mb,
             "cache_hit_rate": self.cache_hit_rate,
             "generator_bound": self.generator_bound,

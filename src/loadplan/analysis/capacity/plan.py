@@ -2,9 +2,12 @@
 
 ``plan_capacity`` reads only ``RunResult``s: the steps of their step and breakpoint stages
 (``steps.py``), judged on whole-step figures for the max QPS under the SLA (``maxqps.py``), the
-knee (``knee.py``), a queueing model for latency at any load (``queueing.py``), the fleet for
-each growth factor (``sizing.py``), a USL fit when there are enough load levels (``usl.py``),
-cache sizing for the run's own workload (``cache.py``) and what broke first (``bottleneck.py``).
+knee (``knee.py``), latency at any load inside the measured range from the steps themselves
+(``latency.py``) and beyond it from a queueing model (``queueing.py``) only when it passes its
+out-of-sample check (``validation.py``), the utilisation law's CPU bound (``utilisation.py``),
+the fleet for each growth factor (``sizing.py``), a USL fit when there are enough load levels
+(``usl.py``), cache sizing for the run's own workload (``cache.py``) and what broke first
+(``bottleneck.py``).
 
 Example::
 
@@ -22,21 +25,20 @@ from typing import Any
 from loadplan.analysis.capacity.bottleneck import Bottleneck, StepFacts, find_bottleneck
 from loadplan.analysis.capacity.cache import CacheSizing, size_cache
 from loadplan.analysis.capacity.knee import Knee, find_knee
+from loadplan.analysis.capacity.latency import latency_curve
 from loadplan.analysis.capacity.maxqps import MaxQps, breaks, max_qps
-from loadplan.analysis.capacity.queueing import QueueModel, fit_queue
+from loadplan.analysis.capacity.queueing import QueueModel
 from loadplan.analysis.capacity.sizing import DEFAULT_GROWTH, GrowthRow, plan_growth
 from loadplan.analysis.capacity.steps import Step, SweepLevel, collect_levels, collect_steps
 from loadplan.analysis.capacity.usl import UslFit, fit_usl
+from loadplan.analysis.capacity.utilisation import CpuBound, cpu_bound
+from loadplan.analysis.capacity.validation import ModelCheck, check_model
 from loadplan.analysis.judge import Judgement, judge_run
 from loadplan.errors import CapacityError, LoadplanError
 from loadplan.plan.model import Plan
 from loadplan.plan.slo import PERCENTILES
 from loadplan.plan.stages import StageKind, SweepStage
 from loadplan.results.result import RunResult
-
-FIT_SHARE = 0.6
-"""The queueing model is fitted on steps at or under this share of the max QPS (out of sample
-for the rest), so the prediction is checked, not only fitted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +74,8 @@ class CapacityPlan:
     facts: tuple[StepFacts, ...]
     max_qps: MaxQps
     knee: Knee
-    model: QueueModel | None
-    model_note: str
+    model_check: ModelCheck
+    cpu: CpuBound | None
     growth: tuple[GrowthRow, ...]
     usl: UslFit | None
     usl_note: str
@@ -85,24 +87,16 @@ class CapacityPlan:
     inconclusive: tuple[str, ...]
     notes: tuple[str, ...]
 
+    @property
+    def model(self) -> QueueModel | None:
+        """The latency model when it passed its out-of-sample check, else None."""
+        return self.model_check.usable
+
     def to_json(self) -> dict[str, Any]:
         slo = self.plan.slo
         bounds = slo.latency_bounds() if slo else {}
-        model = self.model
-        prediction = None
-        if model is not None:
-            top = max(f.offered_qps for f in self.facts) * 1.1
-            curve = []
-            for i in range(1, 41):
-                qps = top * i / 40
-                curve.append(
-                    {
-                        "qps": round(qps, 1),
-                        "p95_ms": _r(model.percentile_ms(qps, 95.0)),
-                        "p99_ms": _r(model.percentile_ms(qps, 99.0)),
-                    }
-                )
-            prediction = model.to_json() | {"curve": curve, "text": self.model_note}
+        top = max(f.offered_qps for f in self.facts) * 1.1
+        prediction = self.model_check.to_json(curve_to=top)
         return {
             "command": self.options.command,
             "runs": list(self.runs),
@@ -115,6 +109,7 @@ class CapacityPlan:
             "knee_qps": self.knee.to_json()["qps"],
             "knee": self.knee.to_json(),
             "prediction": prediction,
+            "cpu_bound": self.cpu.to_json() if self.cpu else None,
             "usl": self.usl.to_json() | {"points": _usl_points(self)} if self.usl else None,
             "usl_note": self.usl_note,
             "peak_qps": self.peak_qps,
@@ -134,10 +129,6 @@ class CapacityPlan:
                 for s, f in zip(self.steps, self.facts, strict=True)
             ],
         }
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 def _slo_text(plan: Plan) -> str:
@@ -223,12 +214,13 @@ def plan_capacity(
             "plan below is conservative; extend the staircase to find it"
         )
     knee = find_knee(steps)
-    model, model_note = _model(steps, found_max, slo)
+    check = check_model(steps, found_max, slo)
+    sourced = [(s.source, f) for s, f in zip(steps, facts, strict=True)]
     peak, peak_source = _peak(options, plan)
     growth = plan_growth(
         peak,
         found_max,
-        model,
+        latency_curve(sourced, check.usable),
         growth=tuple(sorted({*DEFAULT_GROWTH, *options.growth})),
         headroom=options.headroom,
         redundancy=options.redundancy,
@@ -247,8 +239,8 @@ def plan_capacity(
         facts=tuple(facts),
         max_qps=found_max,
         knee=knee,
-        model=model,
-        model_note=model_note,
+        model_check=check,
+        cpu=cpu_bound(sourced),
         growth=growth,
         usl=usl,
         usl_note=usl_note,
@@ -316,29 +308,6 @@ def _facts(step: Step, judgement: Judgement, result: RunResult) -> StepFacts:
         generator_why=health.reasons if health else (),
         breaks=tuple(breaks(fig, slo)),
     )
-
-
-def _model(steps: Sequence[Step], found: MaxQps, slo: Any) -> tuple[QueueModel | None, str]:
-    limit = FIT_SHARE * found.value
-    fit_on = [s for s in steps if s.figures().offered_qps <= limit]
-    share = f"{FIT_SHARE:.0%}"
-    if len(fit_on) < 2:
-        fit_on = [s for s in steps if s.figures().offered_qps <= found.value]
-        share = "100%"
-    try:
-        model = fit_queue(fit_on)
-    except ValueError as exc:
-        return None, f"no latency model: {exc}"
-    bounds = {PERCENTILES[k]: v for k, v in slo.latency_bounds().items()}
-    predicted = model.max_qps(bounds) if bounds else model.capacity_qps
-    off = (predicted - found.value) / found.value if found.value else 0.0
-    note = (
-        f"M/G/c model fitted on the {len(fit_on)} steps at or under {share} of the max QPS "
-        f"({model.servers} servers x {model.rate:.1f} req/s, capacity {model.capacity_qps:,.0f} "
-        f"req/s); out of sample it puts the max QPS under the SLA at {predicted:,.0f} req/s, "
-        f"{off:+.1%} from the measured {found.value:,.0f}."
-    )
-    return model, note
 
 
 def _peak(options: CapacityOptions, plan: Plan) -> tuple[float, str]:

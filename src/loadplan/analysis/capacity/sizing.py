@@ -9,9 +9,12 @@ lost, to a failure or a deploy, without breaking the SLA)::
     instances = serving + k
 
 With every instance up each carries P * g / instances (utilisation = that / max_qps); with k
-lost each carries P * g / serving, still at or under max_qps * (1 - h). The predicted P95/P99
-are the queueing model's at the per-instance load with every instance up, with the range the
-model gives between the max QPS interval's ends (a smaller capacity, higher latency).
+lost each carries P * g / serving, still at or under max_qps * (1 - h). The P95/P99 are at
+the per-instance load with every instance up, read from the measured steps (``latency.py``:
+the per-instance load is always below the measured max, so inside the measured range; a model
+is used only beyond the steps, and only a validated one), with the range the same curve gives
+between the max QPS interval's ends (a smaller capacity at the same utilisation means a higher
+load relative to it, so higher latency).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from loadplan.analysis.capacity.latency import LatencyCurve, LatencyEstimate
 from loadplan.analysis.capacity.maxqps import MaxQps
-from loadplan.analysis.capacity.queueing import QueueModel
 
 DEFAULT_GROWTH = (1.0, 1.5, 2.0, 3.0)
 
@@ -38,10 +41,13 @@ class GrowthRow:
         per_instance_qps: load per instance at the peak, all up.
         utilisation: that over the max QPS under the SLA.
         degraded_per_instance_qps: load per instance with ``redundancy`` instances lost.
-        p95_ms: predicted P95 per instance at the peak (None without a model).
-        p99_ms: predicted P99.
-        p95_ms_range: (low, high) of the P95 prediction over the max QPS interval.
+        p95_ms: P95 per instance at the peak (None: not known at that load).
+        p99_ms: P99.
+        p95_ms_range: (low, high) of the P95 over the max QPS interval.
         p99_ms_range: the same for P99.
+        latency_source: where P95/P99 came from ("interpolated", "measured", "lowest step",
+            "model", "none"; see ``LatencyEstimate``).
+        latency_from: the same in words, naming the steps.
     """
 
     growth: float
@@ -54,6 +60,8 @@ class GrowthRow:
     p99_ms: float | None
     p95_ms_range: tuple[float | None, float | None]
     p99_ms_range: tuple[float | None, float | None]
+    latency_source: str = "none"
+    latency_from: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +77,8 @@ class GrowthRow:
             "p95_ms_high": _r(self.p95_ms_range[1]),
             "p99_ms_low": _r(self.p99_ms_range[0]),
             "p99_ms_high": _r(self.p99_ms_range[1]),
+            "latency_source": self.latency_source,
+            "latency_from": self.latency_from,
         }
 
 
@@ -79,7 +89,7 @@ def _r(value: float | None) -> float | None:
 def plan_growth(
     peak_qps: float,
     capacity: MaxQps,
-    model: QueueModel | None = None,
+    latency: LatencyCurve | None = None,
     growth: Sequence[float] = DEFAULT_GROWTH,
     headroom: float = 0.3,
     redundancy: int = 1,
@@ -100,6 +110,8 @@ def plan_growth(
         serving = max(1, math.ceil(grown / (capacity.value * (1 - headroom)) - 1e-9))
         instances = serving + redundancy
         per = grown / instances
+        here = _at(latency, per, 1.0)
+        low, high = _ends(latency, per, capacity)
         rows.append(
             GrowthRow(
                 growth=g,
@@ -108,28 +120,33 @@ def plan_growth(
                 per_instance_qps=per,
                 utilisation=per / capacity.value,
                 degraded_per_instance_qps=grown / serving,
-                p95_ms=_predict(model, per, 95.0, 1.0),
-                p99_ms=_predict(model, per, 99.0, 1.0),
-                p95_ms_range=_range(model, per, 95.0, capacity),
-                p99_ms_range=_range(model, per, 99.0, capacity),
+                p95_ms=here.p95_ms,
+                p99_ms=here.p99_ms,
+                p95_ms_range=(low.p95_ms, high.p95_ms),
+                p99_ms_range=(low.p99_ms, high.p99_ms),
+                latency_source=here.source,
+                latency_from=here.text,
             )
         )
     return tuple(rows)
 
 
-def _predict(model: QueueModel | None, qps: float, q: float, scale: float) -> float | None:
-    """The model's percentile at ``qps`` on an instance whose capacity is ``scale`` times the
-    fitted one (the load is scaled instead: the same utilisation)."""
-    if model is None:
-        return None
-    return model.percentile_ms(qps / scale, q)
+def _at(latency: LatencyCurve | None, qps: float, scale: float) -> LatencyEstimate:
+    """The curve at ``qps`` on an instance whose capacity is ``scale`` times the measured one
+    (the load is scaled instead: the same utilisation)."""
+    if latency is None:
+        return LatencyEstimate(None, None, "none", "no measured steps given")
+    return latency.at(qps / scale)
 
 
-def _range(
-    model: QueueModel | None, qps: float, q: float, capacity: MaxQps
-) -> tuple[float | None, float | None]:
-    if model is None or capacity.value <= 0:
-        return None, None
-    low = _predict(model, qps, q, capacity.high / capacity.value)
-    high = _predict(model, qps, q, capacity.low / capacity.value)
-    return low, high
+def _ends(
+    latency: LatencyCurve | None, qps: float, capacity: MaxQps
+) -> tuple[LatencyEstimate, LatencyEstimate]:
+    """The curve at ``qps`` on instances at the max QPS interval's high and low ends."""
+    if capacity.value <= 0 or capacity.low <= 0:
+        unknown = LatencyEstimate(None, None, "none", "no max QPS interval")
+        return unknown, unknown
+    return (
+        _at(latency, qps, capacity.high / capacity.value),
+        _at(latency, qps, capacity.low / capacity.value),
+    )

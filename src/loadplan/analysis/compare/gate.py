@@ -34,8 +34,12 @@ DEFAULT_FAIL_ON: Mapping[Figure, float] = {
     Figure.P99: 0.10,
     Figure.ERROR_RATE: 0.0005,
     Figure.THROUGHPUT: 0.02,
+    Figure.CPU_PER_REQUEST: 0.10,
+    Figure.TARGET_HIT_RATE: 0.02,
 }
-"""Thresholds that fail the gate: P95 and P99 +10 %, error rate +0.05 points, throughput -2 %."""
+"""Thresholds that fail the gate: P95 and P99 +10 %, error rate +0.05 points, throughput -2 %,
+and, when both runs scraped the target, its CPU per request +10 % and its cache hit rate -2
+points."""
 
 SHOWN: Mapping[Figure, float] = {
     Figure.P50: 0.10,
@@ -80,7 +84,8 @@ _FAIL_ON = re.compile(r"^\s*([a-z0-9_.]+)\s*=\s*([+-]?)\s*([0-9.]+)\s*(%|pt)?\s*
 
 def parse_fail_on(items: Iterable[str]) -> dict[Figure, Threshold]:
     """``--fail-on`` items (``p99=+10%``, ``error_rate=0.05`` points, ``throughput=-2%``,
-    ``p50=off``) over the defaults; each item may hold several, comma-separated."""
+    ``cpu_per_request=+10%``, ``target_hit_rate=-2`` points, ``p50=off``) over the defaults;
+    each item may hold several, comma-separated."""
     gated = dict(DEFAULT_FAIL_ON)
     shown = dict(SHOWN)
     for item in (part for raw in items for part in raw.split(",") if part.strip()):
@@ -116,7 +121,12 @@ def parse_fail_on(items: Iterable[str]) -> dict[Figure, Threshold]:
 
 
 def _figure(name: str, item: str) -> Figure:
-    aliases = {"p999": Figure.P999, "errors": Figure.ERROR_RATE, "hit_rate": Figure.CACHE_HIT_RATE}
+    aliases = {
+        "p999": Figure.P999,
+        "errors": Figure.ERROR_RATE,
+        "hit_rate": Figure.CACHE_HIT_RATE,
+        "cpu": Figure.CPU_PER_REQUEST,
+    }
     try:
         return aliases.get(name) or Figure(name.replace("-", "_"))
     except ValueError:
@@ -145,7 +155,8 @@ def decide(
         )
     need = diff.figure.min_count
     if min(diff.base_count, diff.new_count) < need:
-        what = "cache lookups" if diff.figure is Figure.CACHE_HIT_RATE else "answers"
+        rates = (Figure.CACHE_HIT_RATE, Figure.TARGET_HIT_RATE)
+        what = "cache lookups" if diff.figure in rates else "answers"
         return Verdict.INCONCLUSIVE, (
             f"{diff.base_count} vs {diff.new_count} {what}; needs >= {need} each"
         )

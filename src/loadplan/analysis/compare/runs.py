@@ -22,23 +22,37 @@ import numpy as np
 
 from loadplan.analysis.compare.gate import Threshold, Verdict, decide, parse_fail_on
 from loadplan.analysis.compare.samples import GroupSeconds, group_seconds
+from loadplan.analysis.compare.scraped import (
+    MIN_INTERVALS,
+    ScrapeIntervals,
+    available,
+    point_figures,
+    scraped_differences,
+    stage_intervals,
+)
 from loadplan.analysis.compare.stats import (
     CONFIDENCE,
+    SECOND_FIGURES,
     Difference,
     Figure,
     differences,
     figures_of,
     noise_floor,
 )
+from loadplan.plan.model import ScrapeSpec
 from loadplan.plan.scenario import Scenario
 from loadplan.plan.stages import StageKind
 from loadplan.results.result import RunResult
+from loadplan.results.target_metrics import TargetMetrics
 
 BLOCKING = ("load", "stages", "suite", "workload")
 """Plan sections that shape the load: runs differing there did not ask the same question."""
 NAMED = ("target",)
 """Sections whose differences are named but do not block a comparison."""
 IGNORED_LOAD = frozenset({"workers"})
+
+Found = tuple[Difference, tuple[int, int], tuple[str, ...]]
+"""A figure's difference in a group, the seconds each run gave it, and what blocks it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +96,7 @@ class Comparison:
         rows: every row, stage by stage, whole stage first, then its tags.
         warnings: what differs between the runs, and what could not be checked.
         blockers: run-level reasons that make every row inconclusive.
+        notes: figures not compared, and why (e.g. one run did not scrape the target).
         confidence: the intervals' confidence level.
         baseline: the earlier runs whose spread is the noise floor (may be empty).
         base_groups: the base run's seconds by (label, tag), for the report's plots.
@@ -95,6 +110,7 @@ class Comparison:
     blockers: tuple[str, ...]
     confidence: float
     baseline: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     base_groups: Mapping[tuple[str, str], GroupSeconds] = field(default_factory=dict, repr=False)
     new_groups: Mapping[tuple[str, str], GroupSeconds] = field(default_factory=dict, repr=False)
 
@@ -134,23 +150,31 @@ def compare_runs(
     if only:
         warnings.append(f"stages in one run only, not compared: {', '.join(map(_show, only))}")
     ungated = _breakpoint_labels(base) | _breakpoint_labels(new)
+    metrics_b, metrics_n = _metrics(base), _metrics(new)
+    scraped, notes = _scraped_figures(metrics_b, metrics_n)
     rows: list[Row] = []
     labels = [k for k in groups_b if k in groups_n]
     labels.sort(key=lambda k: (float(groups_b[(k[0], "")].start_s[0]), k[1] != "", k[1]))
     for key in labels:
         gb, gn = groups_b[key], groups_n[key]
-        diffs = differences(gb, gn, confidence)
-        for figure in Figure:
-            threshold = thresholds.get(figure)
+        found: list[Found] = [
+            (d, (gb.seconds, gn.seconds), ()) for d in differences(gb, gn, confidence).values()
+        ]
+        if key[1] == "" and scraped and metrics_b is not None and metrics_n is not None:
+            intervals = stage_intervals(metrics_b, gb), stage_intervals(metrics_n, gn)
+            found += _scraped_rows(*intervals, scraped, confidence)
+        for diff, seconds, why in found:
+            threshold = thresholds.get(diff.figure)
             if threshold is None:
                 continue
-            if key[0] in ungated:
+            if key[0] in ungated or (why and diff.figure in SCRAPED):
+                # Too few scrapes in a stage is too little data for that row only: shown as
+                # inconclusive, never the reason a short run's gate says "inconclusive".
                 threshold = replace(threshold, gated=False)
-            diff = diffs[figure]
             if diff.base_count == 0 and diff.new_count == 0:
                 continue  # e.g. no cache header captured: no row at all
-            noise = floors.get((key, figure))
-            verdict, reason = decide(diff, threshold, (gb.seconds, gn.seconds), blockers, noise)
+            noise = floors.get((key, diff.figure))
+            verdict, reason = decide(diff, threshold, seconds, [*blockers, *why], noise)
             rows.append(Row(key[0], key[1], diff, threshold, verdict, reason, noise))
     return Comparison(
         base=str(base.run_dir),
@@ -160,9 +184,51 @@ def compare_runs(
         blockers=tuple(blockers),
         confidence=confidence,
         baseline=tuple(str(r.run_dir) for r in baseline),
+        notes=tuple(notes),
         base_groups=groups_b,
         new_groups=groups_n,
     )
+
+
+SCRAPED = frozenset({Figure.CPU_PER_REQUEST, Figure.TARGET_HIT_RATE})
+"""Figures read from the target's scraped counters, not from loadplan's own seconds."""
+
+
+def _metrics(run: RunResult) -> TargetMetrics | None:
+    """The run's scraped metrics, read with its plan's cache counter names."""
+    spec = run.plan.scrape if run.plan is not None else ScrapeSpec()
+    return run.target_metrics(spec.cache_hits, spec.cache_misses)
+
+
+def _scraped_figures(
+    base: TargetMetrics | None, new: TargetMetrics | None
+) -> tuple[list[Figure], list[str]]:
+    """The scraped figures both runs have, and a note for each one left out."""
+    have_b, have_n = available(base), available(new)
+    figures, notes = [], []
+    for figure in (Figure.CPU_PER_REQUEST, Figure.TARGET_HIT_RATE):
+        why = [
+            f"{name} run: {w}"
+            for name, w in (("base", have_b[figure]), ("new", have_n[figure]))
+            if w
+        ]
+        if why:
+            notes.append(f"{figure.value} not compared: {'; '.join(why)}")
+        else:
+            figures.append(figure)
+    return figures, notes
+
+
+def _scraped_rows(
+    base: ScrapeIntervals, new: ScrapeIntervals, figures: Sequence[Figure], confidence: float
+) -> list[Found]:
+    """A stage's scraped differences, with the seconds they cover and what blocks them."""
+    seconds = (round(base.seconds), round(new.seconds))
+    why: tuple[str, ...] = ()
+    if min(base.count, new.count) < MIN_INTERVALS:
+        why = (f"{base.count} vs {new.count} scrape intervals; needs >= {MIN_INTERVALS} each",)
+    diffs = scraped_differences(base, new, confidence)
+    return [(diffs[f], seconds, why) for f in figures if f in diffs]
 
 
 def _breakpoint_labels(run: RunResult) -> set[str]:
@@ -181,10 +247,14 @@ def _noise_floors(
     """Per (group, figure): the spread of the figure over the baseline runs."""
     values: dict[tuple[tuple[str, str], Figure], dict[str, float | None]] = {}
     for run in runs:
+        metrics = _metrics(run)
         for key, group in group_seconds(run.seconds(), header).items():
             point = figures_of(group, np.ones((1, group.seconds), dtype=np.int64))
-            for figure, value in point.items():
-                v = float(value[0])
+            found = {f: float(point[f][0]) for f in SECOND_FIGURES}
+            if key[1] == "" and metrics is not None:
+                scraped = point_figures(stage_intervals(metrics, group))
+                found |= {f: v for f, v in scraped.items() if v is not None}
+            for figure, v in found.items():
                 values.setdefault((key, figure), {})[str(run.run_dir)] = (
                     v if np.isfinite(v) else None
                 )

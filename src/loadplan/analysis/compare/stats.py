@@ -38,6 +38,8 @@ class Figure(enum.StrEnum):
     ERROR_RATE = "error_rate"
     THROUGHPUT = "throughput"
     CACHE_HIT_RATE = "cache_hit_rate"
+    CPU_PER_REQUEST = "cpu_per_request"
+    TARGET_HIT_RATE = "target_hit_rate"
 
     @property
     def percentile(self) -> float | None:
@@ -45,12 +47,18 @@ class Figure(enum.StrEnum):
 
     @property
     def relative(self) -> bool:
-        """Latency and throughput change by a share of the base; rates by points."""
-        return self not in (Figure.ERROR_RATE, Figure.CACHE_HIT_RATE)
+        """Latency, throughput and CPU change by a share of the base; rates by points."""
+        return self not in (Figure.ERROR_RATE, Figure.CACHE_HIT_RATE, Figure.TARGET_HIT_RATE)
 
     @property
     def higher_is_worse(self) -> bool:
-        return self not in (Figure.THROUGHPUT, Figure.CACHE_HIT_RATE)
+        return self not in (Figure.THROUGHPUT, Figure.CACHE_HIT_RATE, Figure.TARGET_HIT_RATE)
+
+    @property
+    def scraped(self) -> bool:
+        """Read from the target's scraped counters (``compare/scraped.py``), per stage only,
+        rather than from the run's own seconds."""
+        return self in (Figure.CPU_PER_REQUEST, Figure.TARGET_HIT_RATE)
 
     @property
     def min_count(self) -> int:
@@ -61,6 +69,8 @@ class Figure(enum.StrEnum):
 
 
 _PERCENTILES = {Figure.P50: 50.0, Figure.P95: 95.0, Figure.P99: 99.0, Figure.P999: 99.9}
+SECOND_FIGURES = tuple(f for f in Figure if not f.scraped)
+"""The figures read off the run's own seconds, per stage and per tag."""
 
 
 def figures_of(
@@ -141,35 +151,45 @@ class Difference:
 def differences(
     base: GroupSeconds, new: GroupSeconds, confidence: float = CONFIDENCE
 ) -> dict[Figure, Difference]:
-    """Every figure's change from ``base`` to ``new`` with its bootstrap interval."""
+    """Every figure of the seconds' (``SECOND_FIGURES``) change from ``base`` to ``new``, with
+    its bootstrap interval."""
     rng = np.random.default_rng(SEED)
     b_point = figures_of(base, np.ones((1, base.seconds), dtype=np.int64))
     n_point = figures_of(new, np.ones((1, new.seconds), dtype=np.int64))
     b_reps = figures_of(base, block_weights(base.seconds, BLOCK_S, REPLICATES, rng))
     n_reps = figures_of(new, block_weights(new.seconds, BLOCK_S, REPLICATES, rng))
-    tail = (1 - confidence) / 2 * 100
-    out = {}
-    for figure in Figure:
-        count_b, count_n = _count(base, figure), _count(new, figure)
-        b, n = float(b_point[figure][0]), float(n_point[figure][0])
-        change = _change(figure, np.asarray([b]), np.asarray([n]))[0]
-        spread = _change(figure, b_reps[figure], n_reps[figure])
-        spread = spread[np.isfinite(spread)]
-        low = high = None
-        if np.isfinite(change) and len(spread) >= REPLICATES // 2:
-            lo, hi = np.percentile(spread, [tail, 100 - tail])
-            low, high = float(min(lo, change)), float(max(hi, change))
-        out[figure] = Difference(
+    return {
+        figure: bootstrap_difference(
             figure,
-            _finite(b),
-            _finite(n),
-            _finite(float(change)),
-            low,
-            high,
-            count_b,
-            count_n,
+            (b_point[figure], n_point[figure]),
+            (b_reps[figure], n_reps[figure]),
+            (_count(base, figure), _count(new, figure)),
+            confidence,
         )
-    return out
+        for figure in SECOND_FIGURES
+    }
+
+
+Pair = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
+
+def bootstrap_difference(
+    figure: Figure, points: Pair, replicates: Pair, counts: tuple[int, int], confidence: float
+) -> Difference:
+    """One figure's change and interval from its value in each run (``points``, one value
+    each) and in each run's replicates (drawn independently, as many in both)."""
+    tail = (1 - confidence) / 2 * 100
+    b, n = float(points[0][0]), float(points[1][0])
+    change = _change(figure, np.asarray([b]), np.asarray([n]))[0]
+    spread = _change(figure, replicates[0], replicates[1])
+    spread = spread[np.isfinite(spread)]
+    low = high = None
+    if np.isfinite(change) and len(spread) >= REPLICATES // 2:
+        lo, hi = np.percentile(spread, [tail, 100 - tail])
+        low, high = float(min(lo, change)), float(max(hi, change))
+    return Difference(
+        figure, _finite(b), _finite(n), _finite(float(change)), low, high, counts[0], counts[1]
+    )
 
 
 def _count(group: GroupSeconds, figure: Figure) -> int:
