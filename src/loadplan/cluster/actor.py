@@ -39,15 +39,14 @@ class WorkerActor:
         self._thread: threading.Thread | None = None
 
     def where(self) -> dict[str, Any]:
-        """Which node and process this actor is, for meta.json and for a person killing it."""
+        """Which node and process this actor is, for meta.json and for a person killing it (the
+        node's address is filled in by the coordinator, from the cluster's own node table)."""
         node_id = ""
-        ip = ""
         with contextlib.suppress(Exception):  # outside Ray (a plain call): no node
             import ray
 
             node_id = ray.get_runtime_context().get_node_id()
-            ip = ray.util.get_node_ip_address()
-        return {"node_id": node_id, "ip": ip, "host": socket.gethostname(), "pid": os.getpid()}
+        return {"node_id": node_id, "ip": "", "host": socket.gethostname(), "pid": os.getpid()}
 
     def stamps(self) -> tuple[int, int]:
         """t1 and t2 of a clock exchange: this node's wall clock on receipt and on reply."""

@@ -67,8 +67,6 @@ def connect(address: str, timeout_s: float) -> bool:
             "address": "local",
             "num_cpus": os.cpu_count() or 1,
             "include_dashboard": False,
-            # A cluster of one machine needs no other interface: its traffic stays on loopback.
-            "_node_ip_address": "127.0.0.1",
         }
     else:
         if address != "auto":

@@ -16,6 +16,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from loadplan.report import distribution, plots
+from loadplan.report.cluster import cluster_line
 from loadplan.report.csvexport import CSV_FILES
 from loadplan.report.data import ReportData, Stage, TagValue
 from loadplan.report.document import Alert, Block, Figure, Heading, Paragraph, Table
@@ -103,6 +104,8 @@ def _head(data: ReportData) -> Iterator[Block]:
     degraded = summary.get("degraded")
     if degraded:
         yield Alert(f"DEGRADED RUN ({degraded.get('reason', 'a worker was lost')}).", "warning")
+    if summary.get("cluster"):
+        yield Paragraph(cluster_line(summary["cluster"]).capitalize() + ".")
     events = [_event_text(e) for e in summary.get("events", ())]
     if any(events):
         yield Paragraph("Events: " + "; ".join(text for text in events if text) + ".")

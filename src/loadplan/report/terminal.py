@@ -10,6 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from loadplan.report.cluster import cluster_line
+
 
 def render_summary(summary: dict[str, Any], console: Console) -> None:
     gen = summary.get("generator", {})
@@ -95,3 +97,6 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         + (f" · off-CPU up to {off_cpu:.0f} ms in a second" if off_cpu >= 1 else ""),
         highlight=False,
     )
+    cluster = summary.get("cluster")
+    if cluster:
+        console.print(cluster_line(cluster), highlight=False, soft_wrap=True)

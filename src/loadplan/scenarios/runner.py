@@ -141,6 +141,8 @@ def execute(
     source built here, actors get a copy. A monitor's stop reason ends the run as complete: it
     is how a breakpoint stage finishes.
     """
+    # First: a run asked of a cluster without Ray installed is a setup error, whatever the target.
+    fleet = fleet if fleet is not None else fleet_for(plan)
     target = Target.parse(plan.target.url, verify_tls=not plan.target.insecure)
     check_reachable(target, plan.client.connect_timeout)
     if source is None:
@@ -149,7 +151,6 @@ def execute(
         source = build_sampler(plan.workload, Path.cwd())
     # Before the start time is set and the workers fork: they inherit what is built here.
     encode_all(target, source.warm())
-    fleet = fleet if fleet is not None else fleet_for(plan)
     where = fleet.prepare(target, source)
     meta = dict(meta) | {"workers": fleet.size}
     if where is not None:

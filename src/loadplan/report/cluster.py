@@ -1,0 +1,25 @@
+"""A distributed run's fleet in words, for the terminal summary and the report alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def cluster_line(cluster: dict[str, Any]) -> str:
+    """A distributed run's fleet in one line: where it ran, and its busiest actor's health."""
+    nodes = cluster.get("nodes", [])
+    actors = cluster.get("actors", [])
+    where = ", ".join(f"{n.get('ip', '?')} ({str(n.get('node_id', ''))[:8]})" for n in nodes)
+    line = f"cluster: Ray {cluster.get('ray', '?')} · {len(nodes)} nodes: {where}"
+    line += f" · {len(actors)} actors"
+    busiest = next((a for a in actors if a.get("worker") == cluster.get("busiest")), None)
+    if busiest is not None:
+        line += (
+            f" · busiest actor {busiest['worker']} on {busiest.get('node_ip', '?')}: cpu mean "
+            f"{busiest.get('cpu_mean', 0):.0%}, max {busiest.get('cpu_max', 0):.0%} of a core, "
+            f"lag p99 up to {busiest.get('lag_p99_max_ms', 0):.2f} ms"
+        )
+    lost = cluster.get("lost", [])
+    if lost:
+        line += f" · lost: {', '.join(f'actor {w}' for w in lost)}"
+    return line

@@ -1,0 +1,67 @@
+"""The actor's methods as plain calls (no Ray): the same worker a process runs, driven by calls.
+
+Ray only carries these calls to another process; what they do is tested here directly, with a
+real server over a real socket, and through Ray in test_ray_runs.py.
+"""
+
+from __future__ import annotations
+
+import pickle
+import socket
+import time
+from collections.abc import Callable
+
+from loadplan.cluster.actor import WorkerActor
+from loadplan.engine.client import ClientSettings, Target
+from loadplan.engine.interval import RawInterval
+from loadplan.engine.request import FixedSource, Request
+from loadplan.engine.worker import WorkerSpec
+from loadplan.schedule.stages import RateProfile
+from tests.conftest import StubServer
+
+
+def test_target_and_client_settings_cross_a_pickle() -> None:
+    # A compiled frozen dataclass unpickles only through its constructor (__reduce__).
+    target = Target.parse("http://127.0.0.1:8080/base", verify_tls=False)
+    settings = ClientSettings(connections=3, capture_header="X-Cache")
+    assert pickle.loads(pickle.dumps(target)) == target
+    assert pickle.loads(pickle.dumps(settings)) == settings
+
+
+def test_the_actor_runs_a_worker_from_a_start_on_the_coordinators_clock(
+    stub_server: Callable[..., StubServer],
+) -> None:
+    server = stub_server("ok")
+    target = Target.parse(server.url)
+    actor = WorkerActor()
+    assert actor.reach(target.host, target.port, 2.0) is None
+    assert actor.load(FixedSource(Request("GET", "/q?x=1")), target) == 1
+    t1, t2 = actor.stamps()
+    assert t1 <= t2
+    spec = WorkerSpec(
+        target=target,
+        client=ClientSettings(connections=4),
+        profile=RateProfile.constant(50, 2.0),
+        drain_s=2.0,
+    )
+    # Named 0.3 s ahead on a clock 100 ms behind this one: the worker starts 0.2 s from now.
+    actor.start(spec, time.time_ns() + 300_000_000, offset_ns=-100_000_000)
+    messages = []
+    deadline = time.monotonic() + 20
+    while not any(kind in ("done", "error") for kind, _ in messages):
+        assert time.monotonic() < deadline, messages
+        messages += actor.take(0.5)
+    kinds = [kind for kind, _ in messages]
+    assert kinds[-1] == "done", messages
+    snaps = [raw for kind, raw in messages if kind == "snap"]
+    assert all(isinstance(raw, RawInterval) for raw in snaps)
+    assert sum(raw.due for raw in snaps) == 100
+    assert sum(raw.sent for raw in snaps) == server.requests_seen() == 100
+    assert actor.take(0.0) == []
+
+
+def test_reach_names_why_the_target_cannot_be_reached() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: refused
+        assert WorkerActor().reach("127.0.0.1", port, 1.0) == "connection refused"
