@@ -95,8 +95,11 @@ def _alive_nodes(ray_bin: Path, address: str, env: dict[str, str]) -> int:
     return int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else 0
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[RayCluster]:
+def two_node_cluster(
+    head_ip: str = "127.0.0.1", second_ip: str = "127.0.0.1", second_prefix: tuple[str, ...] = ()
+) -> Iterator[RayCluster]:
+    """A head on ``head_ip`` and a second raylet on ``second_ip``, started under
+    ``second_prefix`` (e.g. ``ip netns exec NS``); stopped, with every Ray process, at the end."""
     ray_bin = _require_ray()
     # Short: Ray's sockets live under it, and a Unix socket's path holds 107 bytes at most.
     root = Path(tempfile.mkdtemp(prefix="lpray-", dir="/tmp"))
@@ -104,18 +107,26 @@ def ray_cluster() -> Iterator[RayCluster]:
     token.write_text(secrets.token_hex(32), encoding="ascii")
     env = ray_env(token)
     port = _free_port()
-    address = f"127.0.0.1:{port}"
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+    address = f"{head_ip}:{port}"
+    common = ["--num-cpus=1", "--disable-usage-stats"]
     head = [
         str(ray_bin),
         "start",
         "--head",
         f"--port={port}",
+        f"--node-ip-address={head_ip}",
         "--include-dashboard=false",
         f"--temp-dir={root / 'ray'}",
         *common,
     ]
-    second = [str(ray_bin), "start", f"--address={address}", *common]
+    second = [
+        *second_prefix,
+        str(ray_bin),
+        "start",
+        f"--address={address}",
+        f"--node-ip-address={second_ip}",
+        *common,
+    ]
     try:
         for command in (head, second):
             subprocess.run(
@@ -131,3 +142,40 @@ def ray_cluster() -> Iterator[RayCluster]:
             [str(ray_bin), "stop", "--force"], capture_output=True, env=env, timeout=60, check=False
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[RayCluster]:
+    yield from two_node_cluster()
+
+
+NETNS = f"lpray{os.getpid() % 100000}"
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, check=True)
+
+
+@pytest.fixture(scope="module")
+def split_cluster() -> Iterator[RayCluster]:
+    """Two nodes, the second in a network namespace of its own: it reaches the head over a veth
+    pair, but its 127.0.0.1 is its own loopback, where the tests' target does not listen."""
+    if shutil.which("ip") is None or os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("needs root and iproute2 (ip): .ci/run installs iproute2 and runs as root")
+        pytest.skip("needs root and iproute2 (ip netns)")
+    host_end, ns_end = f"{NETNS}a", f"{NETNS}b"
+    head_ip, second_ip = "10.231.7.1", "10.231.7.2"
+    try:
+        _ip("netns", "add", NETNS)
+        _ip("link", "add", host_end, "type", "veth", "peer", "name", ns_end)
+        _ip("link", "set", ns_end, "netns", NETNS)
+        _ip("addr", "add", f"{head_ip}/24", "dev", host_end)
+        _ip("link", "set", host_end, "up")
+        _ip("netns", "exec", NETNS, "ip", "addr", "add", f"{second_ip}/24", "dev", ns_end)
+        _ip("netns", "exec", NETNS, "ip", "link", "set", ns_end, "up")
+        _ip("netns", "exec", NETNS, "ip", "link", "set", "lo", "up")
+        yield from two_node_cluster(head_ip, second_ip, ("ip", "netns", "exec", NETNS))
+    finally:
+        subprocess.run(["ip", "link", "del", host_end], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True, check=False)
