@@ -10,8 +10,8 @@ def cluster_line(cluster: dict[str, Any]) -> str:
     nodes = cluster.get("nodes", [])
     actors = cluster.get("actors", [])
     where = ", ".join(f"{n.get('ip', '?')} ({str(n.get('node_id', ''))[:8]})" for n in nodes)
-    line = f"cluster: Ray {cluster.get('ray', '?')} · {len(nodes)} nodes: {where}"
-    line += f" · {len(actors)} actors"
+    line = f"cluster: Ray {cluster.get('ray', '?')} · {_count(len(nodes), 'node')}: {where}"
+    line += f" · {_count(len(actors), 'actor')}"
     busiest = next((a for a in actors if a.get("worker") == cluster.get("busiest")), None)
     if busiest is not None:
         line += (
@@ -23,3 +23,7 @@ def cluster_line(cluster: dict[str, Any]) -> str:
     if lost:
         line += f" · lost: {', '.join(f'actor {w}' for w in lost)}"
     return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -105,7 +105,8 @@ def _head(data: ReportData) -> Iterator[Block]:
     if degraded:
         yield Alert(f"DEGRADED RUN ({degraded.get('reason', 'a worker was lost')}).", "warning")
     if summary.get("cluster"):
-        yield Paragraph(cluster_line(summary["cluster"]).capitalize() + ".")
+        line = cluster_line(summary["cluster"])
+        yield Paragraph(line[:1].upper() + line[1:] + ".")
     events = [_event_text(e) for e in summary.get("events", ())]
     if any(events):
         yield Paragraph("Events: " + "; ".join(text for text in events if text) + ".")
