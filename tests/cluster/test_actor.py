@@ -23,7 +23,16 @@ from tests.conftest import StubServer
 def test_target_and_client_settings_cross_a_pickle() -> None:
     # A compiled frozen dataclass unpickles only through its constructor (__reduce__).
     target = Target.parse("http://127.0.0.1:8080/base", verify_tls=False)
-    settings = ClientSettings(connections=3, capture_header="X-Cache")
+    # Every field off its default: a field the pickle dropped would come back as the default.
+    settings = ClientSettings(
+        connections=3,
+        connect_timeout=1.5,
+        read_timeout=2.5,
+        total_timeout=3.5,
+        capture_header="X-Cache",
+        max_backlog=7,
+        max_header_bytes=999,
+    )
     assert pickle.loads(pickle.dumps(target)) == target
     assert pickle.loads(pickle.dumps(settings)) == settings
 

@@ -22,8 +22,9 @@ from dataclasses import replace
 from typing import Any
 
 from loadplan.engine.client import Target, encode_all
+from loadplan.engine.reach import probe
 from loadplan.engine.request import RequestSource
-from loadplan.engine.worker import WorkerSpec, run_worker
+from loadplan.engine.worker import WorkerSpec, run_worker_to_end
 
 Message = tuple[str, Any]
 """("snap", RawInterval), ("done", None) or ("error", why): what a worker says, in order."""
@@ -55,13 +56,8 @@ class WorkerActor:
 
     def reach(self, host: str, port: int, timeout_s: float) -> str | None:
         """None if a TCP connect to the target succeeds from here, else why not."""
-        try:
-            with socket.create_connection((host, port), timeout=timeout_s):
-                return None
-        except TimeoutError:
-            return f"no answer to a TCP connect within {timeout_s:g}s"
-        except OSError as exc:
-            return (exc.strerror or type(exc).__name__).lower()
+        failed = probe(host, port, timeout_s)
+        return None if failed is None else failed.reason
 
     def load(self, source: RequestSource, target: Target) -> int:
         """Keep ``source`` for the run and encode its popular requests for ``target`` now, as a
@@ -88,13 +84,8 @@ class WorkerActor:
         source = self._source
 
         def main() -> None:
-            import uvloop
-
-            try:
-                uvloop.run(run_worker(spec, source, self._emit, self._stop.is_set))
-                self._outbox.put(("done", None))
-            except Exception as exc:
-                self._outbox.put(("error", f"{type(exc).__name__}: {exc}"))
+            failed = run_worker_to_end(spec, source, self._emit, self._stop.is_set)
+            self._outbox.put(("done", None) if failed is None else ("error", failed))
 
         self._thread = threading.Thread(target=main, name=f"loadplan-w{spec.worker}", daemon=True)
         self._thread.start()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from types import ModuleType
 
+from loadplan.engine.reach import probe
 from loadplan.errors import ClusterError, LoadplanError
 
 INSTALL_HINT = "pip install 'loadplan[ray]'"
@@ -37,17 +37,14 @@ def check_head(address: str, timeout_s: float) -> None:
     """A TCP connect to the head first: Ray's own client retries for a minute before it says
     anything, and says it in a page of log lines."""
     host, port = head_host_port(address)
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
+    failed = probe(host, port, timeout_s)
+    if failed is not None:
         msg = (
-            f"--ray {address}: cannot reach the Ray head ({reason}); start one with "
+            f"--ray {address}: cannot reach the Ray head ({failed.reason}); start one with "
             f"`ray start --head --port {port}` there, or give its address (host:port of its "
             "GCS, or ray://host:10001)"
         )
-        raise ClusterError(msg) from None
+        raise ClusterError(msg)
 
 
 def connect(address: str, timeout_s: float) -> bool:

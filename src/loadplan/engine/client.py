@@ -16,8 +16,8 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, fields
+from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -25,6 +25,8 @@ import httptools
 from loadplan.engine.recorder import Recorder
 from loadplan.engine.request import ErrorClass, Request
 from loadplan.errors import PlanError
+
+_T = TypeVar("_T")
 
 _now = time.monotonic_ns
 _NO_LIMIT = 1 << 62
@@ -61,10 +63,8 @@ class Target:
             raise PlanError(msg) from None
         return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), verify_tls)
 
-    def __reduce__(self) -> tuple[type[Target], tuple[str, str, int, str, bool]]:
-        # Pickled to Ray actors: compiled, a frozen dataclass unpickles only through its
-        # constructor (the default reduce assigns the fields one by one, which it refuses).
-        return (Target, (self.scheme, self.host, self.port, self.base_path, self.verify_tls))
+    def __reduce__(self) -> tuple[type[Target], tuple[object, ...]]:
+        return _by_constructor(self)
 
     @property
     def host_header(self) -> str:
@@ -104,22 +104,15 @@ class ClientSettings:
     max_backlog: int = 100_000
     max_header_bytes: int = 65_536
 
-    def __reduce__(
-        self,
-    ) -> tuple[type[ClientSettings], tuple[int, float, float, float, str, int, int]]:
-        # As Target's: pickled to Ray actors, unpickled through the constructor.
-        return (
-            ClientSettings,
-            (
-                self.connections,
-                self.connect_timeout,
-                self.read_timeout,
-                self.total_timeout,
-                self.capture_header,
-                self.max_backlog,
-                self.max_header_bytes,
-            ),
-        )
+    def __reduce__(self) -> tuple[type[ClientSettings], tuple[object, ...]]:
+        return _by_constructor(self)
+
+
+def _by_constructor(value: _T) -> tuple[type[_T], tuple[object, ...]]:
+    """Pickle a value through its constructor, every field in order: pickled to Ray actors, a
+    compiled frozen dataclass unpickles only this way (the default reduce assigns the fields
+    one by one, which it refuses)."""
+    return (type(value), tuple(getattr(value, f.name) for f in fields(value)))  # type: ignore[arg-type]
 
 
 def encode_request(target: Target, request: Request, host_header: str | None = None) -> bytes:

@@ -114,6 +114,23 @@ class WorkerSpec:
         return (UserStep(self.mode.value, 0.0, self.duration_s, self.users, self.think_s),)
 
 
+def run_worker_to_end(
+    spec: WorkerSpec,
+    source: RequestSource,
+    emit: Callable[[RawInterval], None],
+    should_stop: Callable[[], bool],
+) -> str | None:
+    """Run one worker on a uvloop event loop of this thread; None when it finished, else why it
+    failed, in one line: what a worker process and a Ray actor both report last."""
+    import uvloop
+
+    try:
+        uvloop.run(run_worker(spec, source, emit, should_stop))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 async def run_worker(
     spec: WorkerSpec,
     source: RequestSource,

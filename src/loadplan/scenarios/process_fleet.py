@@ -24,7 +24,7 @@ from typing import Any
 from loadplan.engine.client import Target
 from loadplan.engine.fleet import Report, ReportKind
 from loadplan.engine.request import RequestSource
-from loadplan.engine.worker import WorkerSpec, run_worker
+from loadplan.engine.worker import WorkerSpec, run_worker_to_end
 from loadplan.scenarios.degraded import how_it_ended
 
 
@@ -40,8 +40,6 @@ def _worker_main(
         Path("/proc/self/comm").write_text(f"loadplan-w{spec.worker}"[:15], encoding="ascii")
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import gc
-
-    import uvloop
 
     # Everything alive now (the workload's pools and tables, imported modules) lives for the
     # whole run: freezing it keeps the collector from re-scanning millions of objects, which
@@ -66,10 +64,8 @@ def _worker_main(
     sender = threading.Thread(target=send_all, name="loadplan-sender", daemon=True)
     sender.start()
     try:
-        uvloop.run(run_worker(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop))
-        outbox.put(("done", None))
-    except Exception as exc:
-        outbox.put(("error", f"{type(exc).__name__}: {exc}"))
+        failed = run_worker_to_end(spec, source, lambda raw: outbox.put(("snap", raw)), should_stop)
+        outbox.put(("done", None) if failed is None else ("error", failed))
     finally:
         outbox.put(None)
         sender.join()

@@ -9,10 +9,10 @@ coordinator makes before it starts anything), kept apart from the process handli
 from __future__ import annotations
 
 import math
-import socket
 from dataclasses import replace
 
 from loadplan.engine.client import ClientSettings, Target
+from loadplan.engine.reach import probe
 from loadplan.engine.worker import LoopMode, UserStep, WorkerSpec
 from loadplan.errors import TargetError
 from loadplan.plan.model import Mode, Plan
@@ -23,20 +23,14 @@ from loadplan.schedule.stages import RateProfile
 
 def check_reachable(target: Target, timeout_s: float) -> None:
     """Fail fast, with a message a person can act on, when nothing listens at the target."""
-    try:
-        with socket.create_connection((target.host, target.port), timeout=timeout_s):
-            pass
-    except TimeoutError:
-        msg = (
-            f"cannot reach {target.url}: no answer to a TCP connect within {timeout_s:g}s; "
-            "check the host, port and any firewall"
-        )
-        raise TargetError(msg) from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        where = f"{target.host}:{target.port}"
-        msg = f"cannot reach {target.url}: {reason.lower()}; is the service running on {where}?"
-        raise TargetError(msg) from None
+    failed = probe(target.host, target.port, timeout_s)
+    if failed is None:
+        return
+    if failed.timed_out:
+        fix = "check the host, port and any firewall"
+    else:
+        fix = f"is the service running on {target.host}:{target.port}?"
+    raise TargetError(f"cannot reach {target.url}: {failed.reason}; {fix}")
 
 
 def worker_specs(
