@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -31,6 +32,56 @@ def slope_mb_per_hour(
     return slope, float(mb[keep][0]), float(mb[keep][-1])
 
 
+RISE_MB = 0.5
+"""An RSS rise of at least this much (MiB) within ``RISE_WINDOW_S`` is listed as a step."""
+RISE_WINDOW_S = 60.0
+
+
+def high_water_rises(
+    t_s: np.ndarray, mb: np.ndarray, sec_t: np.ndarray, inflight: np.ndarray, skip_s: float
+) -> dict[str, object]:
+    """The target's RSS steps after ``skip_s``, each beside the generator's most requests in
+    flight around it and the most before it, and the slope between steps.
+
+    A leak grows with requests served, so it shows between the steps; a high-water mark (the
+    memory a burst of requests held at once, kept by CPython's allocator for the next one)
+    steps only when the requests in flight reach a new high.
+    """
+    keep = t_s >= skip_s
+    t_s, mb = t_s[keep], mb[keep]
+    steps: list[dict[str, float]] = []
+    # The level a step is measured from: the last step's top (not the running maximum, so that a
+    # slow creep in small rises is listed too once it adds up to RISE_MB).
+    level = float(mb[0]) if len(mb) else 0.0
+    i = 0
+    while i < len(t_s):
+        if mb[i] < level + RISE_MB:
+            i += 1
+            continue
+        window = (t_s >= t_s[i]) & (t_s <= t_s[i] + RISE_WINDOW_S)
+        top = float(mb[window].max())
+        near = (sec_t >= t_s[i] - RISE_WINDOW_S) & (sec_t <= t_s[i] + 10)
+        before = (sec_t >= skip_s) & (sec_t < t_s[i] - RISE_WINDOW_S)
+        steps.append({
+            "t_min": round(float(t_s[i]) / 60, 1),
+            "from_mb": round(level, 2),
+            "to_mb": round(top, 2),
+            "inflight_max_around": int(inflight[near].max()) if near.any() else 0,
+            "inflight_max_before": int(inflight[before].max()) if before.any() else 0,
+        })  # fmt: skip
+        level = top
+        i = int(np.searchsorted(t_s, t_s[i] + RISE_WINDOW_S, side="right"))
+    edges = [skip_s, *(st["t_min"] * 60 for st in steps), float(t_s[-1]) if len(t_s) else skip_s]
+    between = []
+    for lo, hi in itertools.pairwise(edges):
+        # Leave the step itself (its window) out of the flat part after it.
+        start = lo + (RISE_WINDOW_S if lo > skip_s else 0.0)
+        slope = slope_mb_per_hour(t_s, mb, start, hi)[0]
+        between.append({"from_min": round(start / 60, 1), "to_min": round(hi / 60, 1),
+                        "mb_per_hour": None if np.isnan(slope) else round(slope, 2)})  # fmt: skip
+    return {"steps": steps, "between": between}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
@@ -40,12 +91,13 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or args.run_dir
     out.mkdir(parents=True, exist_ok=True)
-    t, rss, minute_p95 = [], [], {}
+    t, rss, inflight, minute_p95 = [], [], [], {}
     from loadplan.results import runlog
 
     for row in runlog.read_snapshot_lines(args.run_dir):
         t.append(float(row["start_s"]))
         rss.append(float(row.get("rss_mb", 0.0)))
+        inflight.append(int(row.get("inflight_max", 0)))
     gen_t, gen_mb = np.array(t), np.array(rss)
     target_t, target_mb = [], []
     path = args.run_dir / "target_metrics.jsonl"
@@ -87,6 +139,8 @@ def main() -> None:
     lo = max(skip_s, first or 0.0)
     gen_stage = slope_mb_per_hour(gen_t, gen_mb, lo, last)
     tgt_stage = slope_mb_per_hour(np.array(target_t), np.array(target_mb), lo, last)
+    rises = high_water_rises(np.array(target_t), np.array(target_mb), gen_t, np.array(inflight),
+                             skip_s)  # fmt: skip
     result = {
         "run_dir": str(args.run_dir),
         "skip_minutes": args.skip,
@@ -99,6 +153,7 @@ def main() -> None:
             "generator_mb_per_hour": gen_stage[0],
             "target_mb_per_hour": tgt_stage[0],
         },
+        "target_rises": rises,
         "p95_drift": {
             "stage": args.stage,
             "minutes": len(minutes),
