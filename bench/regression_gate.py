@@ -14,11 +14,12 @@ more than 10 % of P50 and P95, so P95 rows can fail the gate first), how many pa
 inconclusive (exit 3), and each pair's measured P99 change.
 Every request goes to 127.0.0.1; every run is bounded by ``--duration``.
 
-Usage (it sends load: take the machine's load lock)::
+Usage (it sends load: take the machine's load lock; ``--reuse`` sends none)::
 
     flock /work/load.lock nice -n 19 .venv/bin/python bench/regression_gate.py     # 20 rounds
     ... bench/regression_gate.py --pairs 3 --duration 12s                          # a quick look
     ... --fail-on p99=+5%      # the gate's thresholds, passed to loadplan compare
+    ... --out DIR; then --reuse DIR   # the same kept runs compared again (a changed gate rule)
 """
 
 from __future__ import annotations
@@ -105,7 +106,12 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="the services' corpus size")
     parser.add_argument("--fail-on", action="append", default=[], help="passed to compare")
     parser.add_argument("--out", type=Path, default=None, help="keep the run directories here")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="compare the runs an --out kept, again; sends no load")  # fmt: skip
     args = parser.parse_args()
+    if args.reuse is not None:
+        report(rejudge(args.reuse, args.fail_on), args.change, args.reuse)
+        return
     root = args.out or Path(tempfile.mkdtemp(prefix="regression-gate-"))
     root.mkdir(parents=True, exist_ok=True)
     base, _, jitter = args.added_latency.partition(":")
@@ -134,13 +140,31 @@ def main() -> None:
         a.stop()
         if b is not None:
             b.stop()
+    report(pairs, args.change, root)
+
+
+def rejudge(root: Path, fail_on: list[str]) -> list[Pair]:
+    """The pairs of the rounds kept under ``root`` (NN-a, NN-a2, NN-b), compared again."""
+    pairs = []
+    for first in sorted(root.glob("[0-9][0-9]-a")):
+        again, other = first.with_name(f"{first.name}2"), first.with_name(f"{first.name[:2]}-b")
+        if not (again / "summary.json").exists() or not (other / "summary.json").exists():
+            continue
+        for pair in (compare(first, again, fail_on, "A/A"), compare(first, other, fail_on, "A/B")):
+            pairs.append(pair)
+            note = " (P99 row regressed)" if pair.p99_regressed else ""
+            print(f"{first.name[:2]}: {pair.kind} exit {pair.code}, P99 {pair.p99_change}{note}")
+    return pairs
+
+
+def report(pairs: list[Pair], change: float, root: Path) -> None:
     same = [p for p in pairs if p.kind == "A/A"]
     changed = [p for p in pairs if p.kind == "A/B"]
     false_positives = sum(p.code == 1 for p in same)
     detected = sum(p.code == 1 for p in changed)
     print(f"false positives: {false_positives}/{len(same)} A/A pairs exit 1 "
           f"({sum(p.code == 3 for p in same)} inconclusive)")  # fmt: skip
-    print(f"detected: {detected}/{len(changed)} pairs with +{args.change:.0%} P99 exit 1 "
+    print(f"detected: {detected}/{len(changed)} pairs with +{change:.0%} P99 exit 1 "
           f"({sum(p.code == 3 for p in changed)} inconclusive); the whole-run P99 row itself "
           f"regressed in {sum(p.p99_regressed for p in changed)}")  # fmt: skip
     print(f"run directories: {root}")

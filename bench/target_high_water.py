@@ -24,6 +24,8 @@ import json
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,46 @@ def rss_series(run: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(t), np.array(mb)
 
 
+class RssSampler:
+    """The service's RSS split into anonymous and file-backed pages, once a second.
+
+    Prometheus' ``process_resident_memory_bytes`` is the sum; the split says what grew: the
+    heap (requests, caches: anonymous) or pages of the mapped search index (file-backed, bounded
+    by the index file's size).
+    """
+
+    def __init__(self, pid: int, path: Path) -> None:
+        self.pid, self.path = pid, path
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.start = time.time()
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.path.open("w", encoding="utf-8") as out:
+            while not self.stop.wait(1.0):
+                try:
+                    status = Path(f"/proc/{self.pid}/status").read_text(encoding="ascii")
+                except OSError:
+                    return
+                kb = {k: int(v.split()[0]) for k, v in
+                      (line.split(":", 1) for line in status.splitlines())
+                      if k in ("RssAnon", "RssFile", "VmRSS")}  # fmt: skip
+                row = {"t": round(time.time(), 3), **{k: v / 1000 for k, v in kb.items()}}
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+def split_at(rows: list[dict[str, float]], epoch: float, when_s: float) -> dict[str, float]:
+    """The last /proc sample at or before ``when_s`` seconds after ``epoch``."""
+    before = [r for r in rows if r["t"] - epoch <= when_s]
+    return before[-1] if before else rows[0]
+
+
 def stage_bounds(run: Path) -> list[tuple[str, float, float, int]]:
     """(stage, first second, last second, max in flight) from the run log."""
     seen: dict[str, list[float]] = {}
@@ -130,6 +172,7 @@ def main() -> None:
     try:
         assert service.stdout is not None
         url = next(m.group(1) for line in service.stdout if (m := READY.search(line)))
+        sampler = RssSampler(service.pid, args.out / "rss.jsonl")
         bursts = "".join(
             BURST.format(i=i + 1, rate=args.rate, factor=args.burst / args.rate,
                          hold=args.hold, gap=args.gap)
@@ -141,11 +184,15 @@ def main() -> None:
         cmd = ["taskset", "-c", args.load_core, *LOADPLAN, "run", str(plan), "--out", str(run),
                "--no-report"]  # fmt: skip
         done = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        sampler.close()
     finally:
         service.terminate()
         service.wait(timeout=10)
     t, mb = rss_series(run)
     stages = stage_bounds(run)
+    meta = json.loads((run / "meta.json").read_text())
+    epoch = float(meta["started_at"])  # the run's second 0 on the wall clock
+    proc_rows = [json.loads(line) for line in (args.out / "rss.jsonl").read_text().splitlines()]
     rows = []
     spans = {name: (start, end, inflight) for name, start, end, inflight in stages}
     for i in range(1, args.bursts + 1):
@@ -155,11 +202,15 @@ def main() -> None:
         # after that.
         before, after = at(t, mb, start), at(t, mb, hold_end + 20)
         gap = slope_per_hour(t, mb, hold_end + 20, gap_end)
+        p0, p1 = split_at(proc_rows, epoch, start), split_at(proc_rows, epoch, hold_end + 20)
+        anon, file = p1["RssAnon"] - p0["RssAnon"], p1["RssFile"] - p0["RssFile"]
         rows.append({"burst": i, "inflight_max": inflight, "rss_before_mb": round(before, 2),
                      "rss_after_mb": round(after, 2), "step_mb": round(after - before, 2),
+                     "anon_step_mb": round(anon, 2), "file_step_mb": round(file, 2),
                      "gap_slope_mb_per_hour": round(gap, 2)})  # fmt: skip
         print(f"burst {i}: {inflight} in flight, RSS {before:.1f} -> {after:.1f} MB "
-              f"({after - before:+.2f}); the gap after it: {gap:+.2f} MB/h")  # fmt: skip
+              f"({after - before:+.2f}: anonymous {anon:+.2f}, file-backed {file:+.2f}); "
+              f"the gap after it: {gap:+.2f} MB/h")  # fmt: skip
     warm_start, warm_end, _ = spans["warm"]
     warm_slope = slope_per_hour(t, mb, warm_start + 60, warm_end)
     print(f"warm-up after its first minute: {warm_slope:+.2f} MB/h; exit {done.returncode}")

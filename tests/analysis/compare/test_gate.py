@@ -98,3 +98,10 @@ def test_decide(
     threshold = GATE if difference.figure is Figure.P99 else parse_fail_on(())[difference.figure]
     verdict, reason = decide(difference, threshold, seconds, blockers, noise)
     assert verdict is Verdict(expected), reason
+
+
+def test_a_real_change_past_the_threshold_only_at_its_point_is_said_so() -> None:
+    # P99 +21 % [+8.2 %, +30.5 %] with a +10 % threshold: real, not shown past +10 %.
+    verdict, reason = decide(diff(0.21, 0.082, 0.305), GATE, (30, 30))
+    assert verdict is Verdict.NO_CHANGE
+    assert reason == "real; past +10% at the point, not across the interval"

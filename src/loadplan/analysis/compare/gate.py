@@ -175,6 +175,12 @@ def decide(
     if -worse_high > floor and -worse_high >= threshold.amount:
         return Verdict.IMPROVED, f"past {_better(threshold)}, interval clear of {where}"
     if worse_low > floor or -worse_high > floor:
+        if abs(worse_by) >= threshold.amount:
+            # Real, and past the threshold at the point, but the interval is not wholly past
+            # it: not shown past it, which "within" would misstate.
+            return Verdict.NO_CHANGE, (
+                f"real; past {threshold.describe()} at the point, not across the interval"
+            )
         return Verdict.NO_CHANGE, f"real, but within {threshold.describe()}"
     if abs(worse_by) >= threshold.amount:
         return Verdict.NO_CHANGE, f"past {threshold.describe()}, but the interval holds {where}"
