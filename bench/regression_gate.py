@@ -45,10 +45,11 @@ READY = re.compile(r"ready at (http://\S+)")
 class Service:
     """One reference service on 127.0.0.1, a free port."""
 
-    def __init__(self, added_latency: str, docs: int) -> None:
+    def __init__(self, added_latency: str, docs: int, core: str) -> None:
         args = ["target", "serve", "--port", "0", "--docs", str(docs), "--cache", "none",
                 "--added-latency", added_latency]  # fmt: skip
-        self.proc = subprocess.Popen([*LOADPLAN, *args], stdout=subprocess.PIPE, text=True)
+        cmd = ["taskset", "-c", core, *LOADPLAN, *args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             match = READY.search(line)
@@ -71,11 +72,13 @@ class Pair:
     p99_regressed: bool
 
 
-def run(url: str, out: Path, rate: float, duration: str) -> Path:
-    cmd = [*LOADPLAN, "run", str(PLAN), "--url", url, "--rate", f"{rate:g}", "--duration",
-           duration, "--no-report", "--out", str(out)]  # fmt: skip
+def run(url: str, out: Path, rate: float, duration: str, core: str) -> Path:
+    """One run; exit 3 (inconclusive: e.g. the machine kept the generator off its CPU) is kept,
+    and the comparison of it says inconclusive."""
+    cmd = ["taskset", "-c", core, *LOADPLAN, "run", str(PLAN), "--url", url, "--rate",
+           f"{rate:g}", "--duration", duration, "--no-report", "--out", str(out)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1, 3):
         msg = f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}"
         raise RuntimeError(msg)
     return out
@@ -106,6 +109,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="the services' corpus size")
     parser.add_argument("--fail-on", action="append", default=[], help="passed to compare")
     parser.add_argument("--out", type=Path, default=None, help="keep the run directories here")
+    parser.add_argument("--target-core", default="1", help="the services' core (taskset)")
+    parser.add_argument("--load-core", default="0", help="the generator's core (taskset)")
     parser.add_argument("--reuse", type=Path, default=None,
                         help="compare the runs an --out kept, again; sends no load")  # fmt: skip
     args = parser.parse_args()
@@ -115,21 +120,21 @@ def main() -> None:
     root = args.out or Path(tempfile.mkdtemp(prefix="regression-gate-"))
     root.mkdir(parents=True, exist_ok=True)
     base, _, jitter = args.added_latency.partition(":")
-    a = Service(args.added_latency, args.docs)
+    a = Service(args.added_latency, args.docs, args.target_core)
     b: Service | None = None
     pairs: list[Pair] = []
     try:
-        calibration = run(a.url, root / "calibration", args.rate, args.duration)
+        calibration = run(a.url, root / "calibration", args.rate, args.duration, args.load_core)
         base_ms = parse_duration(base) * 1000
         delta_ms = args.change * p99_ms(calibration)
         slower = f"{base_ms + delta_ms:.3f}ms" + (f":{jitter}" if jitter else "")
         print(f"A: --added-latency {args.added_latency}, P99 {p99_ms(calibration):.2f} ms; "
               f"B: --added-latency {slower} (+{delta_ms:.2f} ms)", flush=True)  # fmt: skip
-        b = Service(slower, args.docs)
+        b = Service(slower, args.docs, args.target_core)
         for i in range(args.pairs):
-            first = run(a.url, root / f"{i:02d}-a", args.rate, args.duration)
-            again = run(a.url, root / f"{i:02d}-a2", args.rate, args.duration)
-            other = run(b.url, root / f"{i:02d}-b", args.rate, args.duration)
+            first = run(a.url, root / f"{i:02d}-a", args.rate, args.duration, args.load_core)
+            again = run(a.url, root / f"{i:02d}-a2", args.rate, args.duration, args.load_core)
+            other = run(b.url, root / f"{i:02d}-b", args.rate, args.duration, args.load_core)
             for pair in (compare(first, again, args.fail_on, "A/A"),
                          compare(first, other, args.fail_on, "A/B")):  # fmt: skip
                 pairs.append(pair)
