@@ -166,8 +166,11 @@ def run(
     actors: int,
     duration: int,
     core: str,
+    profile: bool = False,
 ) -> dict[str, Any]:
-    """One distributed run; the coordinator's CPU over its steady seconds, and its summary."""
+    """One distributed run; the coordinator's CPU over its steady seconds, and its summary.
+    With ``profile``, py-spy samples the coordinator over those seconds into
+    OUT/coordinator-stacks.txt (collapsed stacks, the input of flame-graph tools)."""
     cmd = [
         str(BIN / "loadplan"), "run", str(WORKLOAD), "--url", url, "--rate", f"{rate:g}",
         "--duration", f"{duration}s", "--out", str(out), "--no-report",
@@ -178,13 +181,23 @@ def run(
     )
     first, last = 5, duration - 3
     marks: dict[int, tuple[float, int]] = {}
+    spy: subprocess.Popen[bytes] | None = None
     deadline = time.monotonic() + duration + 180
     while proc.poll() is None and time.monotonic() < deadline:
         written = seconds_written(out)
         for mark in (first, last):
             if mark not in marks and written >= mark:
                 marks[mark] = (time.monotonic(), cpu_ticks(proc.pid))
+                if profile and mark == first:
+                    spy = subprocess.Popen(
+                        [str(BIN / "py-spy"), "record", "--pid", str(proc.pid), "--format", "raw",
+                         "--duration", str(last - first), "--nonblocking", "--output",
+                         str(out.parent / f"{out.name}-coordinator-stacks.txt")],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    )  # fmt: skip
         time.sleep(0.05)
+    if spy is not None:
+        spy.wait(timeout=60)
     if proc.poll() is None:
         proc.kill()
     _, err = proc.communicate()
@@ -219,6 +232,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load-core", default="0")
     p.add_argument("--target-core", default="1")
     p.add_argument("--nginx", default="/usr/sbin/nginx")
+    p.add_argument("--profile", action="store_true", help="py-spy the coordinator in (a)")
+    p.add_argument("--rate-actors", default="1,2", help="actor counts for (b); empty: skip (b)")
     opts = p.parse_args(argv)
     if opts.duration < 10:
         p.error("--duration must be >= 10 s (the coordinator is measured from second 5)")
@@ -238,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         cost = []
         for actors in (int(a) for a in opts.coordinator_actors.split(",")):
             row = run(cluster, nginx.url, opts.out / f"cost-{actors}", opts.coordinator_rate,
-                      actors, opts.duration, opts.load_core)  # fmt: skip
+                      actors, opts.duration, opts.load_core, opts.profile)  # fmt: skip
             cores = row["coordinator_cores"]
             row["per_actor"] = cores / actors if cores is not None else None
             row["per_10k"] = cores / (row["achieved"] / 10_000) if cores else None
@@ -248,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{(row['per_10k'] or 0):.1%} per 10k req/s (exit {row['exit']})")  # fmt: skip
         results["coordinator"] = cost
         held = []
-        for actors in (1, 2):
+        for actors in (int(a) for a in opts.rate_actors.split(",") if a):
             for rate in (float(r) for r in opts.rates.split(",")):
                 nginx.reset()
                 row = run(cluster, nginx.url, opts.out / f"rate-{actors}-{rate:g}", rate, actors,

@@ -6,10 +6,15 @@ real server over a real socket, and through Ray in test_ray_runs.py.
 
 from __future__ import annotations
 
+import os
 import pickle
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+
+import pytest
 
 from loadplan.cluster.actor import WorkerActor
 from loadplan.engine.client import ClientSettings, Target
@@ -74,3 +79,35 @@ def test_reach_names_why_the_target_cannot_be_reached() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, not listening: refused
         assert WorkerActor().reach("127.0.0.1", port, 1.0) == "connection refused"
+
+
+PRIORITY = """
+import os, threading
+os.nice(15)                     # as Ray starts its workers
+ready = threading.Event()
+done = threading.Event()
+def ray_thread() -> None:       # a thread that existed before, as Ray's own do
+    ready.set()
+    done.wait()
+t = threading.Thread(target=ray_thread)
+t.start()
+ready.wait()
+from loadplan.cluster.actor import WorkerActor
+where = WorkerActor().where()
+later = []
+threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, 0))).start()
+done.set()
+t.join()
+threads = [os.getpriority(os.PRIO_PROCESS, int(tid)) for tid in os.listdir("/proc/self/task")]
+print(where["nice"], max(threads), later)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="raising a priority needs root (CI runs as root)")
+def test_an_actor_started_at_rays_niceness_sends_at_normal_priority() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PRIORITY], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    # Reported 0, every thread of the process at 0, and a thread started after at 0 too.
+    assert done.stdout.split() == ["0", "0", "[0]"]

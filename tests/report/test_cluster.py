@@ -42,6 +42,19 @@ ACTOR = {"node_ip": "10.0.0.2", "cpu_mean": 0.31, "cpu_max": 0.52, "lag_p99_max_
             "1.23 ms · lost: actor 0",
             id="two-nodes-one-lost",
         ),
+        pytest.param(
+            {
+                "ray": "auto",
+                "nodes": [{"ip": "10.0.0.2", "node_id": "0123456789abcdef"}],
+                "actors": [{"worker": 0, **ACTOR, "nice": 15}, {"worker": 1, **ACTOR, "nice": 0}],
+                "busiest": 0,
+                "lost": [],
+            },
+            "cluster: Ray auto · 1 node: 10.0.0.2 (01234567) · 2 actors · busiest actor 0 on "
+            "10.0.0.2: cpu mean 31%, max 52% of a core, lag p99 up to 1.23 ms · 1 actor at "
+            "niceness 15 (set RAY_worker_niceness=0 for ray start)",
+            id="an-actor-left-at-rays-niceness",
+        ),
     ],
 )
 def test_the_cluster_line_names_nodes_the_busiest_actor_and_losses(

@@ -305,6 +305,7 @@ class RayFleet:
                 "node_ip": where.get("ip", ""),
                 "node_id": where.get("node_id", ""),
                 "pid": where.get("pid"),
+                "nice": where.get("nice"),
                 **self._health[w].to_json(),
                 **({"lost": self._lost[w]} if w in self._lost else {}),
             }

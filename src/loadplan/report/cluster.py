@@ -19,6 +19,14 @@ def cluster_line(cluster: dict[str, Any]) -> str:
             f"{busiest.get('cpu_mean', 0):.0%}, max {busiest.get('cpu_max', 0):.0%} of a core, "
             f"lag p99 up to {busiest.get('lag_p99_max_ms', 0):.2f} ms"
         )
+    niced = [a for a in actors if (a.get("nice") or 0) > 0]
+    if niced:
+        # Ray's worker niceness, which the actor could not undo: it sends behind the node's
+        # other processes (docs/distributed.md, "Priority").
+        line += (
+            f" · {_count(len(niced), 'actor')} at niceness {max(a['nice'] for a in niced)} "
+            "(set RAY_worker_niceness=0 for ray start)"
+        )
     lost = cluster.get("lost", [])
     if lost:
         line += f" · lost: {', '.join(f'actor {w}' for w in lost)}"
