@@ -27,13 +27,14 @@ from typing import Any, Protocol
 
 from loadplan.engine.client import Target, encode_all
 from loadplan.engine.fleet import Fleet, ReportKind
+from loadplan.engine.interval import RawInterval
 from loadplan.engine.request import RequestSource
 from loadplan.engine.selfwatch import resident_bytes
 from loadplan.errors import LoadplanError, RunDirError
 from loadplan.plan.model import Plan
 from loadplan.results.run import RunTotals
 from loadplan.results.runlog import RunLogWriter, write_failure
-from loadplan.results.snapshot import IntervalSnapshot, merge_snapshots
+from loadplan.results.snapshot import IntervalSnapshot
 from loadplan.scenarios.degraded import LostWorker, degraded_reason
 from loadplan.scenarios.outage import OutageWatch
 from loadplan.scenarios.priority import CoordinatorPriority, shares_cores_with_workers
@@ -84,16 +85,18 @@ class RunOutcome:
 
 
 class _Merger:
-    """Holds each worker's seconds until every live worker has reported that second."""
+    """Holds each worker's raw seconds until every live worker has reported that second, then
+    builds the merged second from all of them at once (``IntervalSnapshot.from_raws``)."""
 
-    def __init__(self, workers: int) -> None:
-        self.pending: dict[int, list[IntervalSnapshot]] = {}
+    def __init__(self, workers: int, pause: Callable[[], object]) -> None:
+        self.pending: dict[int, list[RawInterval]] = {}
         self.latest = dict.fromkeys(range(workers), -1)
         self.live = set(range(workers))
+        self.pause = pause
 
-    def add(self, worker: int, snap: IntervalSnapshot) -> None:
-        self.pending.setdefault(snap.index, []).append(snap)
-        self.latest[worker] = max(self.latest[worker], snap.index)
+    def add(self, worker: int, raw: RawInterval) -> None:
+        self.pending.setdefault(raw.index, []).append(raw)
+        self.latest[worker] = max(self.latest[worker], raw.index)
 
     def done(self, worker: int) -> None:
         """``worker`` will send no more: later seconds no longer wait for it, and the seconds it
@@ -105,7 +108,7 @@ class _Merger:
         out = []
         for index in sorted(self.pending):
             if flush_all or horizon is None or index <= horizon:
-                out.append(merge_snapshots(self.pending.pop(index)))
+                out.append(IntervalSnapshot.from_raws(self.pending.pop(index), self.pause))
         return out
 
 
@@ -180,7 +183,7 @@ def execute(
     # ms with the coordinator out of the way).
     pause = getattr(os, "sched_yield", lambda: None)
     totals = RunTotals()
-    merger = _Merger(len(specs))
+    merger = _Merger(len(specs), pause)
     errors: list[str] = []
     lost: list[LostWorker] = []
     outages = OutageWatch()
@@ -236,7 +239,7 @@ def execute(
                 worker = report.worker
                 if report.kind is ReportKind.SNAP:
                     assert report.raw is not None
-                    merger.add(worker, IntervalSnapshot.from_raw(report.raw, pause))
+                    merger.add(worker, report.raw)
                     priority.keep_up((time.monotonic_ns() - start_ns) / 1e9 - report.raw.end_s)
                     continue
                 if report.kind in (ReportKind.ERROR, ReportKind.LOST):
