@@ -260,9 +260,15 @@ async def run_worker(
         for task in (tick, watcher):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # A schedule that ends on a whole second can finish in the same instant the ticker
+        # wakes to cut that second, and be first: the second is whole and is cut as one (as
+        # the ticker would have, a moment late as it always is), not left to look partial.
+        elapsed = (clock.now_ns() - spec.start_ns) / 1e9
+        if elapsed >= next_index + 1:
+            cut(next_index, next_index + 1.0)
+            next_index += 1
         # The final, partial interval: whatever happened since the last whole second. A worker
         # that finished just past a second's boundary has nothing in it: no row for that.
         if not recorder.empty or next_index == 0:
-            elapsed = (clock.now_ns() - spec.start_ns) / 1e9
             cut(next_index, max(elapsed, float(next_index)))
         pool.close()
