@@ -23,6 +23,13 @@ the limiting resource (network, a fast cache), c comes out as an *effective* cou
 physical one, and the capacity it implies moves in steps of μ. It does not know about timeouts,
 admission limits or a target that degrades under overload, so it describes the curve up to
 saturation, not beyond it.
+
+What it assumes, and where the steps cannot show it: the no-wait latency is the same at every
+load (only the wait grows), and c is seen only through the requests that wait. On steps below
+about half the capacity few requests wait (Erlang C), and when the no-wait latency jitters from
+one step to the next by more than that (a shared machine, a busy client), the fit cannot tell c
+from c + 1 or c + 2, nor μ from the part of the latency spent outside the server: the capacity
+it implies is then a guess, and the out-of-sample check (``validation.py``) is what refuses it.
 """
 
 from __future__ import annotations
