@@ -101,10 +101,11 @@ def test_the_plan_finds_the_known_capacity_and_has_every_part(staircase_run: Pat
     assert plan["knee_qps"] is not None
     assert 200 < plan["knee_qps"] <= first_bad["offered_qps"]
     # The latency model, fitted on the steps under 60 % of the max only, is checked out of
-    # sample. On this real server it has landed either side of the 10 % limit (loopback and
-    # parsing add about a millisecond outside the slots: docs/capacity-model.md), so either
-    # verdict can come out; what is checked is that the verdict follows from the errors the
-    # plan reports, and what each verdict carries.
+    # sample. On this real server it passed in 2 of 8 stored runs: the steps under 60 % are
+    # too few requests waiting, next to the step-to-step jitter, to pin the server count
+    # (docs/capacity-model.md, "The latency model on 8 real staircases"), so either verdict
+    # can come out; what is checked is that the verdict follows from the errors the plan
+    # reports, and what each verdict carries.
     model = plan["prediction"]
     assert model["fitted_on"]
     assert all(int(s.rsplit("-", 1)[1]) <= 3 for s in model["fitted_on"])

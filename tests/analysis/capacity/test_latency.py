@@ -8,6 +8,7 @@ import pytest
 from loadplan.analysis.capacity.bottleneck import StepFacts
 from loadplan.analysis.capacity.latency import latency_curve
 from loadplan.analysis.capacity.queueing import QueueModel
+from loadplan.analysis.capacity.waiting import NoWaitLatency
 
 # 200 req/s came out faster than 100 (noise): the curve keeps 100's P95 there.
 STEPS = [
@@ -16,7 +17,9 @@ STEPS = [
     ("r:s-2", StepFacts("s-2", 300.0, 300.0, 40.0, 60.0, 0.0)),
     ("r:s-3", StepFacts("s-3", 400.0, 0.0, None, None, None)),  # no answers: left out
 ]
-MODEL = QueueModel(4, 100.0, 1.0, {50.0: 5.0, 95.0: 10.0, 99.0: 20.0}, ("r:s-0",), 0.0)
+# With no wait: P50 5 ms, P95 10 ms, P99 20 ms.
+NO_WAIT = NoWaitLatency((5.0, 10.0, 20.0), (0.5, 0.45, 0.05))
+MODEL = QueueModel(4, 100.0, 1.0, NO_WAIT, ("r:s-0",), 0.0)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ Its waiting time is taken from the Allen-Cunneen approximation: the M/M/c (Erlan
 time scaled by ``(ca² + cs²) / 2``, with ca² = 1 for Poisson arrivals and cs² the squared
 coefficient of variation of the service time, estimated from the lowest-load step, where
 requests seldom wait. The waiting time's tail is exponential, P(W > t) = C(c, a) · exp(-t (cμ -
-λ) / v), and a percentile of the response time is predicted as the lowest-load step's percentile
-plus that of the wait.
+λ) / v), and the response time is the lowest-load step's measured latency distribution (the
+no-wait latency: service, network, client) plus that wait, its percentiles those of the sum of
+the two distributions (``waiting.py``), not the sum of their percentiles: a jittery no-wait tail
+and a long wait seldom meet in one request.
 
 Why this model: it needs no knowledge of the target's insides, yet it has the two things that
 shape a latency curve: a capacity (cμ) where waits grow without bound, and a number of servers
@@ -21,6 +23,13 @@ the limiting resource (network, a fast cache), c comes out as an *effective* cou
 physical one, and the capacity it implies moves in steps of μ. It does not know about timeouts,
 admission limits or a target that degrades under overload, so it describes the curve up to
 saturation, not beyond it.
+
+What it assumes, and where the steps cannot show it: the no-wait latency is the same at every
+load (only the wait grows), and c is seen only through the requests that wait. On steps below
+about half the capacity few requests wait (Erlang C), and when the no-wait latency jitters from
+one step to the next by more than that (a shared machine, a busy client), the fit cannot tell c
+from c + 1 or c + 2, nor μ from the part of the latency spent outside the server: the capacity
+it implies is then a guess, and the out-of-sample check (``validation.py``) is what refuses it.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from loadplan.analysis.capacity.steps import Step
+from loadplan.analysis.capacity.waiting import NoWaitLatency
 
 QUANTILES = (50.0, 95.0, 99.0)
 MAX_SERVERS = 256
@@ -61,7 +71,7 @@ class QueueModel:
         servers: c.
         rate: μ, requests per second per server.
         variability: (ca² + cs²) / 2, the Allen-Cunneen factor.
-        base_ms: response-time percentiles with no waiting (the lowest-load step's).
+        base: the latency with no waiting (the lowest-load step's distribution).
         fitted_on: the steps it was fitted to (their sources).
         rms_log_error: root-mean-square error of log(predicted / measured) on them.
     """
@@ -69,7 +79,7 @@ class QueueModel:
     servers: int
     rate: float
     variability: float
-    base_ms: dict[float, float]
+    base: NoWaitLatency
     fitted_on: tuple[str, ...]
     rms_log_error: float
 
@@ -82,11 +92,8 @@ class QueueModel:
         headroom = self.capacity_qps - qps
         if headroom <= 0:
             return None
-        base = self.base_ms[q]
         waits = erlang_c(self.servers, qps / self.rate)
-        tail = 1 - q / 100
-        wait_s = 0.0 if waits <= tail else math.log(waits / tail) * self.variability / headroom
-        return base + wait_s * 1000
+        return self.base.percentile_ms(q, waits, headroom / self.variability / 1000)
 
     def max_qps(self, bounds_ms: dict[float, float]) -> float:
         """The highest rate at which every percentile bound holds (bisection: latency rises
@@ -119,7 +126,7 @@ class QueueModel:
         }
 
 
-def fit_queue(steps: Sequence[Step], bounds: Sequence[float] = QUANTILES) -> QueueModel:
+def fit_queue(steps: Sequence[Step]) -> QueueModel:
     """Fit c (and take μ) from ``steps`` (at least two with answers; the lowest is the base)."""
     ordered = sorted(steps, key=lambda s: s.planned_qps)
     figs = [(s, s.figures()) for s in ordered]
@@ -128,8 +135,7 @@ def fit_queue(steps: Sequence[Step], bounds: Sequence[float] = QUANTILES) -> Que
         msg = "a latency model needs at least two steps with answers"
         raise ValueError(msg)
     base_fig = figs[0][1]
-    qs = tuple(sorted(set(bounds) | set(QUANTILES)))
-    base = {q: float(base_fig.percentile_ms(q) or 0.0) for q in qs}
+    base = NoWaitLatency.of(base_fig.latency)
     mean = base_fig.latency.get_mean_value()
     std = base_fig.latency.get_stddev()
     cs2 = (std / mean) ** 2 if mean > 0 else 1.0

@@ -214,7 +214,7 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
                 f"{check.predicted_max:,.0f} req/s, {error:+.1%} from the measured "
                 f"{check.measured_max:,.0f} (limit {MAX_QPS_LIMIT:.0%})"
             )
-    worst = _worst(check.held_out)
+    worst = worst_held_out(check.held_out)
     if worst is not None and not worst.within:
         bad = sum(1 for h in check.held_out if not h.within)
         said = (
@@ -230,7 +230,7 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _worst(held_out: Sequence[HeldOut]) -> HeldOut | None:
+def worst_held_out(held_out: Sequence[HeldOut]) -> HeldOut | None:
     if not held_out:
         return None
     return max(held_out, key=lambda h: float("inf") if h.error is None else abs(h.error))
@@ -240,7 +240,7 @@ def _passed(check: ModelCheck, share: str) -> str:
     model = check.model
     assert model is not None  # a passed check has a model
     error = check.max_error or 0.0
-    worst = _worst(check.held_out)
+    worst = worst_held_out(check.held_out)
     later = (
         f"; the P95 of the {len(check.held_out)} later steps that held within "
         f"{abs(worst.error or 0.0):.1%} (limit {P95_LIMIT:.0%})"
