@@ -78,7 +78,13 @@ def headline(comparison: Comparison) -> str:
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         return f"REGRESSED (exit 1): {names}{more}"
     if code == 3:
-        why = "; ".join(comparison.blockers) or "too little data in a gated row"
+        stuck = next(
+            (r for r in comparison.rows
+             if r.tag == "" and r.threshold.gated and r.verdict is Verdict.INCONCLUSIVE),
+            None,
+        )  # fmt: skip
+        named = f"{label_of(stuck)} {stuck.figure.value}: {stuck.reason}" if stuck else ""
+        why = "; ".join(comparison.blockers) or named or "nothing could be compared"
         return f"INCONCLUSIVE (exit 3): {why}"
     return "NO REGRESSION (exit 0)"
 

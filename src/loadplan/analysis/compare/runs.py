@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from loadplan.analysis.compare.gate import Threshold, Verdict, decide, parse_fail_on
+from loadplan.analysis.compare.lag import lag_moved, stage_lags
 from loadplan.analysis.compare.samples import GroupSeconds, group_seconds
 from loadplan.analysis.compare.scraped import (
     MIN_INTERVALS,
@@ -145,6 +146,7 @@ def compare_runs(
     header_n = new.plan.client.capture_header if new.plan else ""
     groups_b = group_seconds(base.seconds(), header_b)
     groups_n = group_seconds(new.seconds(), header_n)
+    lags_b, lags_n = stage_lags(base.seconds()), stage_lags(new.seconds())
     floors = _noise_floors(baseline, header_b) if baseline else {}
     only = sorted({k[0] for k in groups_b} ^ {k[0] for k in groups_n})
     if only:
@@ -174,7 +176,13 @@ def compare_runs(
             if diff.base_count == 0 and diff.new_count == 0:
                 continue  # e.g. no cache header captured: no row at all
             noise = floors.get((key, diff.figure))
-            verdict, reason = decide(diff, threshold, seconds, [*blockers, *why], noise)
+            late = (
+                lag_moved(diff, threshold, lags_b[key[0]], lags_n[key[0]])
+                if key[0] in lags_b and key[0] in lags_n
+                else None
+            )
+            later = (late,) if late else ()
+            verdict, reason = decide(diff, threshold, seconds, [*blockers, *why, *later], noise)
             rows.append(Row(key[0], key[1], diff, threshold, verdict, reason, noise))
     return Comparison(
         base=str(base.run_dir),
