@@ -1,14 +1,16 @@
 """The verdict of one compared row, the ``--fail-on`` thresholds, and the gate's exit code.
 
-A row *regressed* when its change is past its threshold and its interval lies wholly on the
-worse side of no change (or, with ``--baseline``, of the earlier runs' own spread): a change
-that is large but could be noise, or real but small, does not fail a build. The point estimate,
-not the interval's far end, is held against the threshold because a comparison of two runs
-sees the noise between runs (another tenant on the host, a warmer page cache) only as a level
-shift the within-run bootstrap calls real; a true change of exactly the threshold is then
-caught about half the time, so set the threshold below the change that must be caught.
+A row *regressed* when its whole interval lies past its threshold (and, with ``--baseline``,
+past the earlier runs' own spread): a change that is large but could be noise, or real but
+small, does not fail a build. The interval's near end, not the point estimate, is held against
+the threshold because a comparison of two runs sees the noise between runs (another tenant on
+the host, a warmer page cache) only as a level shift the within-run bootstrap calls real; with
+the point held against it, same-build pairs failed the gate (docs/performance/regression-gate.md).
+A true change of exactly the threshold is then caught less than half the time by that row
+alone, so set the threshold below the change that must be caught.
 *Improved* is the mirror. *Inconclusive* says the data cannot answer: too few
-seconds or answers, a generator-bound run, or runs of different plans.
+seconds or answers, a generator-bound run, runs of different plans, or a generator whose
+schedule lag moved between the runs (``lag.py``).
 
 Example::
 
