@@ -60,7 +60,7 @@ def test_cpu_per_request_up_30_percent_fails_the_gate(
     assert code == 1, "\n".join(lines) + err
     assert lines[-1] == "REGRESSED (exit 1): sustained cpu_per_request"
     cpu = row_of(lines, "cpu_per_request")
-    assert "REGRESSED: past +10%, interval clear of no change" in cpu
+    assert "REGRESSED: past +25%, interval clear of no change" in cpu
     assert " ms -> " in cpu
 
 

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
                 "--fail-on",
                 help="FIGURE=AMOUNT over the defaults p95=+10%,p99=+10%,error_rate=+0.05 "
                 "(points),throughput=-2%, and when both runs scraped the target "
-                "cpu_per_request=+10%,target_hit_rate=-2 (points); also p50, p99.9, "
+                "cpu_per_request=+25%,target_hit_rate=-2 (points); also p50, p99.9, "
                 "cache_hit_rate; FIGURE=off.",
             ),
         ] = None,

@@ -92,7 +92,7 @@ def test_cpu_up_30_percent_is_measured_as_about_that(tmp_path: Path) -> None:
     assert diff.high is not None
     assert diff.change == pytest.approx(0.3, abs=0.05)
     assert 0.10 < diff.low <= diff.change <= diff.high
-    assert row.reason == "past +10%, interval clear of no change"
+    assert row.reason == "past +25%, interval clear of no change"
 
 
 @pytest.mark.parametrize(

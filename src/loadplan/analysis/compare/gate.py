@@ -36,12 +36,14 @@ DEFAULT_FAIL_ON: Mapping[Figure, float] = {
     Figure.P99: 0.10,
     Figure.ERROR_RATE: 0.0005,
     Figure.THROUGHPUT: 0.02,
-    Figure.CPU_PER_REQUEST: 0.10,
+    Figure.CPU_PER_REQUEST: 0.25,
     Figure.TARGET_HIT_RATE: 0.02,
 }
 """Thresholds that fail the gate: P95 and P99 +10 %, error rate +0.05 points, throughput -2 %,
-and, when both runs scraped the target, its CPU per request +10 % and its cache hit rate -2
-points."""
+and, when both runs scraped the target, its CPU per request +25 % and its cache hit rate -2
+points. CPU per request is wider because the target's CPU counters move between runs of one
+build by more than its latency does (another tenant on the host shares its caches and cores):
+at +10 %, same-build pairs failed the gate on it (docs/performance/regression-gate.md)."""
 
 SHOWN: Mapping[Figure, float] = {
     Figure.P50: 0.10,
@@ -86,7 +88,7 @@ _FAIL_ON = re.compile(r"^\s*([a-z0-9_.]+)\s*=\s*([+-]?)\s*([0-9.]+)\s*(%|pt)?\s*
 
 def parse_fail_on(items: Iterable[str]) -> dict[Figure, Threshold]:
     """``--fail-on`` items (``p99=+10%``, ``error_rate=0.05`` points, ``throughput=-2%``,
-    ``cpu_per_request=+10%``, ``target_hit_rate=-2`` points, ``p50=off``) over the defaults;
+    ``cpu_per_request=+15%``, ``target_hit_rate=-2`` points, ``p50=off``) over the defaults;
     each item may hold several, comma-separated."""
     gated = dict(DEFAULT_FAIL_ON)
     shown = dict(SHOWN)
