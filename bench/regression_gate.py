@@ -64,12 +64,31 @@ class Service:
         self.proc.communicate(timeout=30)
 
 
+CPU_ROW = re.compile(
+    r"^\S+\s+cpu_per_request\s+([0-9.]+) ms ->\s+([0-9.]+) ms\s+[+-][0-9.]+% \[([+-][0-9.]+)%"
+)
+
+
 @dataclass
 class Pair:
     kind: str
     code: int
     p99_change: str
     p99_regressed: bool
+    failed: str
+    """The rows the gate failed on, as compare's headline names them ("" when it passed)."""
+    cpu_ms: tuple[float, float] | None
+    """The target's CPU per request in the two runs, when both scraped it."""
+    cpu_low: float | None
+    """The low end of the CPU-per-request change's interval, in %."""
+
+    def line(self, label: str) -> str:
+        note = " (P99 row regressed)" if self.p99_regressed else ""
+        failed = f"; failed on: {self.failed}" if self.failed else ""
+        cpu = ""
+        if self.cpu_ms is not None:
+            cpu = f"; CPU/request {self.cpu_ms[0]:.3f} -> {self.cpu_ms[1]:.3f} ms"
+        return f"{label}: {self.kind} exit {self.code}, P99 {self.p99_change}{note}{cpu}{failed}"
 
 
 def run(url: str, out: Path, rate: float, duration: str, core: str) -> Path:
@@ -96,7 +115,19 @@ def compare(base: Path, new: Path, fail_on: list[str], kind: str) -> Pair:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     row = next((line for line in done.stdout.splitlines() if re.match(r"^\S+\s+p99\s", line)), "")
     change = re.search(r"([+-][0-9.]+%) \[", row)
-    return Pair(kind, done.returncode, change.group(1) if change else "?", "REGRESSED:" in row)
+    lines = done.stdout.strip().splitlines()
+    headline = lines[-1] if lines else ""
+    failed = headline.partition("(exit 1): ")[2] if headline.startswith("REGRESSED") else ""
+    cpu = next(filter(None, (CPU_ROW.match(line) for line in lines)), None)
+    return Pair(
+        kind,
+        done.returncode,
+        change.group(1) if change else "?",
+        "REGRESSED:" in row,
+        failed,
+        (float(cpu.group(1)), float(cpu.group(2))) if cpu else None,
+        float(cpu.group(3)) if cpu else None,
+    )
 
 
 def main() -> None:
@@ -138,9 +169,7 @@ def main() -> None:
             for pair in (compare(first, again, args.fail_on, "A/A"),
                          compare(first, other, args.fail_on, "A/B")):  # fmt: skip
                 pairs.append(pair)
-                note = " (P99 row regressed)" if pair.p99_regressed else ""
-                print(f"round {i + 1}: {pair.kind} exit {pair.code}, P99 {pair.p99_change}{note}",
-                      flush=True)  # fmt: skip
+                print(pair.line(f"round {i + 1}"), flush=True)
     finally:
         a.stop()
         if b is not None:
@@ -157,8 +186,7 @@ def rejudge(root: Path, fail_on: list[str]) -> list[Pair]:
             continue
         for pair in (compare(first, again, fail_on, "A/A"), compare(first, other, fail_on, "A/B")):
             pairs.append(pair)
-            note = " (P99 row regressed)" if pair.p99_regressed else ""
-            print(f"{first.name[:2]}: {pair.kind} exit {pair.code}, P99 {pair.p99_change}{note}")
+            print(pair.line(first.name[:2]))
     return pairs
 
 
@@ -172,6 +200,17 @@ def report(pairs: list[Pair], change: float, root: Path) -> None:
     print(f"detected: {detected}/{len(changed)} pairs with +{change:.0%} P99 exit 1 "
           f"({sum(p.code == 3 for p in changed)} inconclusive); the whole-run P99 row itself "
           f"regressed in {sum(p.p99_regressed for p in changed)}")  # fmt: skip
+    b_changes = [float(p.p99_change.rstrip("%")) for p in changed if p.p99_change != "?"]
+    if b_changes:
+        print(f"A/B P99 change: mean {sum(b_changes) / len(b_changes):+.1f}%, "
+              f"{min(b_changes):+.1f}% ... {max(b_changes):+.1f}%, "
+              f"under +{change:.0%} in {sum(c < change * 100 for c in b_changes)}")  # fmt: skip
+    cpu = [ms for p in same if p.cpu_ms is not None for ms in p.cpu_ms]
+    lows = [p.cpu_low for p in same if p.cpu_low is not None]
+    if cpu and lows:
+        print(f"target CPU per request over the A/A pairs' runs: {min(cpu):.3f} ... "
+              f"{max(cpu):.3f} ms; the A/A change's interval low end at most "
+              f"{max(lows):+.1f}%")  # fmt: skip
     print(f"run directories: {root}")
 
 

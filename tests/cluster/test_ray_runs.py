@@ -4,63 +4,27 @@ used fails before anything is sent, in one line."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import StubServer
 
 from .conftest import RayCluster
+from .loss import (
+    assert_degraded_keeping_every_second,
+    read_json,
+    rows,
+    start_two_actor_run,
+    write_plan,
+)
 
 pytestmark = pytest.mark.slow
-
-PLAN = """\
-[load]
-rate = {rate}
-duration = "{seconds}s"
-arrivals = "poisson"
-seed = 11
-workers = 2
-
-[workload]
-seed = 5
-
-[workload.source]
-kind = "builtin"
-pool_size = 500
-
-[workload.template]
-path = "/search"
-params = {{ q = "{{query}}", lang = "{{lang}}" }}
-
-[slo]
-p95 = "2s"
-error_rate = "1%"
-"""
-
-
-def write_plan(tmp_path: Path, rate: int, seconds: int) -> Path:
-    plan = tmp_path / "plan.toml"
-    plan.write_text(PLAN.format(rate=rate, seconds=seconds), encoding="utf-8")
-    return plan
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def rows(run_dir: Path) -> list[dict[str, Any]]:
-    lines = (run_dir / "snapshots.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 def test_two_actors_on_two_nodes_send_a_one_worker_local_runs_requests_merged_exactly(
@@ -125,40 +89,11 @@ def test_a_killed_actor_degrades_the_run_and_keeps_every_second(
     ray_cluster: RayCluster, stub_server: Callable[..., StubServer], tmp_path: Path
 ) -> None:
     seconds = 8
-    plan = write_plan(tmp_path, rate=100, seconds=seconds)
     server = stub_server("ok")
-    out = tmp_path / "run"
-    run = ray_cluster.start_loadplan(
-        "run", str(plan), "--url", server.url, "--out", str(out), "--no-report",
-        "--ray", ray_cluster.address, "--ray-workers", "2",
-    )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while not (out / "snapshots.jsonl").exists() or not any(r["index"] >= 2 for r in rows(out)):
-        assert run.poll() is None, run.communicate()
-        assert time.monotonic() < deadline, "the run never reached second 2"
-        time.sleep(0.1)
+    run, out = start_two_actor_run(ray_cluster, server, tmp_path, seconds)
     actors = read_json(out / "meta.json")["cluster"]["actors"]
-    victim = actors[1]["pid"]
-    os.kill(victim, signal.SIGKILL)
-    stdout, stderr = run.communicate(timeout=120)
-
-    assert run.returncode == 3, stderr + stdout
-    summary = read_json(out / "summary.json")
-    degraded = summary["degraded"]
-    assert degraded["workers_lost"] == [1]
-    (lost,) = degraded["lost"]
-    assert lost["why"].startswith("actor lost: "), lost
-    assert lost["last_second"] >= 2
-    assert summary["verdict"]["pass"] is None
-    assert degraded["reason"] in summary["verdict"]["inconclusive"]
-    assert summary["cluster"]["lost"] == [1]
-    assert "DEGRADED RUN" in stdout
-    # Every second is in the run directory: both actors' up to the loss, the survivor's after.
-    by_index = {r["index"]: r for r in rows(out)}
-    assert set(range(seconds)) <= set(by_index), sorted(by_index)
-    for index in range(seconds):
-        assert by_index[index]["workers"] == (2 if index <= lost["last_second"] else 1)
-    assert 0 <= server.requests_seen() - summary["requests"]["sent"] <= 100
+    os.kill(actors[1]["pid"], signal.SIGKILL)
+    assert_degraded_keeping_every_second(run, out, server, seconds, victim=1)
 
 
 def test_a_clock_bound_no_exchange_can_show_is_refused_before_anything_is_sent(
