@@ -34,6 +34,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadplan.analysis.compare.gate import Verdict, parse_fail_on
+from loadplan.analysis.compare.runs import compare_runs
+from loadplan.analysis.compare.stats import Difference, Figure
+from loadplan.report.compare import change_text, label_of
+from loadplan.results.result import RunResult
 from loadplan.units import parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,31 +69,28 @@ class Service:
         self.proc.communicate(timeout=30)
 
 
-CPU_ROW = re.compile(
-    r"^\S+\s+cpu_per_request\s+([0-9.]+) ms ->\s+([0-9.]+) ms\s+[+-][0-9.]+% \[([+-][0-9.]+)%"
-)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Pair:
+    """One gate decision on two kept runs, and the rows the bench's report quotes."""
+
     kind: str
     code: int
-    p99_change: str
+    p99: Difference | None
+    """The whole-run P99 row's change and interval."""
     p99_regressed: bool
-    failed: str
-    """The rows the gate failed on, as compare's headline names them ("" when it passed)."""
-    cpu_ms: tuple[float, float] | None
-    """The target's CPU per request in the two runs, when both scraped it."""
-    cpu_low: float | None
-    """The low end of the CPU-per-request change's interval, in %."""
+    failed: tuple[str, ...]
+    """The rows the gate failed on, named as compare's headline names them."""
+    cpu: Difference | None
+    """The target's CPU per request in the two runs (ms), when both scraped it."""
 
     def line(self, label: str) -> str:
+        p99 = "?" if self.p99 is None else change_text(self.p99)
         note = " (P99 row regressed)" if self.p99_regressed else ""
-        failed = f"; failed on: {self.failed}" if self.failed else ""
+        failed = f"; failed on: {', '.join(self.failed)}" if self.failed else ""
         cpu = ""
-        if self.cpu_ms is not None:
-            cpu = f"; CPU/request {self.cpu_ms[0]:.3f} -> {self.cpu_ms[1]:.3f} ms"
-        return f"{label}: {self.kind} exit {self.code}, P99 {self.p99_change}{note}{cpu}{failed}"
+        if self.cpu is not None and self.cpu.base is not None and self.cpu.new is not None:
+            cpu = f"; CPU/request {self.cpu.base:.3f} -> {self.cpu.new:.3f} ms"
+        return f"{label}: {self.kind} exit {self.code}, P99 {p99}{note}{cpu}{failed}"
 
 
 def run(url: str, out: Path, rate: float, duration: str, core: str) -> Path:
@@ -109,24 +111,19 @@ def p99_ms(run_dir: Path) -> float:
 
 
 def compare(base: Path, new: Path, fail_on: list[str], kind: str) -> Pair:
-    cmd = [*LOADPLAN, "compare", str(base), str(new)]
-    for item in fail_on:
-        cmd += ["--fail-on", item]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    row = next((line for line in done.stdout.splitlines() if re.match(r"^\S+\s+p99\s", line)), "")
-    change = re.search(r"([+-][0-9.]+%) \[", row)
-    lines = done.stdout.strip().splitlines()
-    headline = lines[-1] if lines else ""
-    failed = headline.partition("(exit 1): ")[2] if headline.startswith("REGRESSED") else ""
-    cpu = next(filter(None, (CPU_ROW.match(line) for line in lines)), None)
+    """The gate on two runs, as ``loadplan compare BASE NEW --fail-on ...`` judges them: the
+    same ``compare_runs`` and exit code, its rows read as values rather than printed text."""
+    result = compare_runs(RunResult.load(base), RunResult.load(new), parse_fail_on(fail_on))
+    whole = {row.figure: row for row in result.rows if row.tag == ""}
+    p99 = whole.get(Figure.P99)
+    cpu = whole.get(Figure.CPU_PER_REQUEST)
     return Pair(
         kind,
-        done.returncode,
-        change.group(1) if change else "?",
-        "REGRESSED:" in row,
-        failed,
-        (float(cpu.group(1)), float(cpu.group(2))) if cpu else None,
-        float(cpu.group(3)) if cpu else None,
+        result.exit_code,
+        None if p99 is None else p99.difference,
+        p99 is not None and p99.verdict is Verdict.REGRESSED,
+        tuple(f"{label_of(row)} {row.figure.value}" for row in result.rows if row.fails),
+        None if cpu is None else cpu.difference,
     )
 
 
@@ -200,13 +197,13 @@ def report(pairs: list[Pair], change: float, root: Path) -> None:
     print(f"detected: {detected}/{len(changed)} pairs with +{change:.0%} P99 exit 1 "
           f"({sum(p.code == 3 for p in changed)} inconclusive); the whole-run P99 row itself "
           f"regressed in {sum(p.p99_regressed for p in changed)}")  # fmt: skip
-    b_changes = [float(p.p99_change.rstrip("%")) for p in changed if p.p99_change != "?"]
+    b_changes = [100 * p.p99.change for p in changed if p.p99 and p.p99.change is not None]
     if b_changes:
         print(f"A/B P99 change: mean {sum(b_changes) / len(b_changes):+.1f}%, "
               f"{min(b_changes):+.1f}% ... {max(b_changes):+.1f}%, "
               f"under +{change:.0%} in {sum(c < change * 100 for c in b_changes)}")  # fmt: skip
-    cpu = [ms for p in same if p.cpu_ms is not None for ms in p.cpu_ms]
-    lows = [p.cpu_low for p in same if p.cpu_low is not None]
+    cpu = [ms for p in same if p.cpu for ms in (p.cpu.base, p.cpu.new) if ms is not None]
+    lows = [100 * p.cpu.low for p in same if p.cpu and p.cpu.low is not None]
     if cpu and lows:
         print(f"target CPU per request over the A/A pairs' runs: {min(cpu):.3f} ... "
               f"{max(cpu):.3f} ms; the A/A change's interval low end at most "
