@@ -44,6 +44,9 @@ def row(group: str, check: ModelCheck) -> dict[str, Any]:
         "worst_p95_qps": None if worst is None else round(worst.offered_qps, 1),
         "worst_p95_error": None if worst is None or worst.error is None else round(worst.error, 4),
         "model": None if model is None else f"{model.servers} x {model.rate:.1f} req/s",
+        "alike_servers": None if model is None else list(model.servers_range()),
+        "alike_max": None if check.alike_max is None else [round(v, 1) for v in check.alike_max],
+        "pinned": check.pinned,
         "valid": check.valid,
         "reason": None if check.valid else check.reason,
     }
@@ -55,8 +58,11 @@ def _pct(value: float | None) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| run | measured max | model max | max error | worst held-out P95 | model | verdict |",
-        "|---|---:|---:|---:|---:|---|---|",
+        (
+            "| run | measured max | model max | max error | worst held-out P95 | model "
+            "| fits alike: servers, max | verdict |"
+        ),
+        "|---|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
         worst = (
@@ -66,9 +72,16 @@ def table(rows: list[dict[str, Any]]) -> str:
             else f"saturated at {r['worst_p95_qps']:,.0f} req/s"
         )  # fmt: skip
         model_max = "-" if r["model_max"] is None else f"{r['model_max']:,.1f}"
+        alike = (
+            "-" if r["alike_max"] is None
+            else f"{r['alike_servers'][0]}-{r['alike_servers'][1]}, "
+            f"{r['alike_max'][0]:,.0f}-{r['alike_max'][1]:,.0f}"
+            f"{'' if r['pinned'] else ' (not pinned)'}"
+        )  # fmt: skip
         lines.append(
             f"| {r['run']} | {r['measured_max']:,.1f} | {model_max} | {_pct(r['max_error'])} "
-            f"| {worst} | {r['model'] or '-'} | {'passes' if r['valid'] else 'refused'} |"
+            f"| {worst} | {r['model'] or '-'} | {alike} "
+            f"| {'passes' if r['valid'] else 'refused'} |"
         )
     passed = sum(1 for r in rows if r["valid"])
     lines.append("")

@@ -66,7 +66,7 @@ def test_a_refused_model_is_one_warning_and_no_curve(plan: dict[str, Any]) -> No
     blocks = list(_latency(plan))
     (alert,) = [b for b in blocks if isinstance(b, Alert)]
     assert alert.level == "warning"
-    assert alert.text.startswith("latency model refused: its P95 at ref:stairs-11 (3,250 req/s) ")
+    assert alert.text.startswith("latency model refused: the 6 steps <= 60% do not pin it: ")
     assert "curve" not in plan["prediction"]
 
 

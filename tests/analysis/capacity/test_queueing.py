@@ -95,3 +95,22 @@ def test_on_a_real_run_the_true_queue_holds_but_the_low_steps_do_not_pin_it() ->
     assert check.model.servers != 8
     assert check.max_error is not None
     assert abs(check.max_error) > MAX_QPS_LIMIT
+    # The fit says so itself: the true 8 servers are among the fits it cannot tell from its
+    # best, and those put the max from below the measured one to many times it.
+    assert 8 in {c for c, _ in check.model.alike}
+    assert not check.pinned
+    assert check.alike_max is not None
+    assert check.alike_max[0] < found.value < 3 * found.value < check.alike_max[1]
+    assert check.reason.startswith("latency model refused: the 3 steps <= 60% do not pin it: ")
+
+
+def test_the_fits_alike_narrow_as_the_steps_hold_more_information() -> None:
+    # The same simulated queue, fitted on the three lowest steps, then on the five lowest
+    # (up to 260 req/s, where requests start to wait): more waiting, fewer fits as good.
+    slo_bounds = {95.0: 60.0}
+    few = fit_queue(staircase(RATES[:3]))
+    more = fit_queue(staircase(RATES[:5]))
+    few_low, few_high = few.max_qps_range(slo_bounds)
+    more_low, more_high = more.max_qps_range(slo_bounds)
+    assert (few.servers, few.rate) in few.alike
+    assert more_high - more_low < few_high - few_low

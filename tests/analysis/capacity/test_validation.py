@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from loadplan.analysis.capacity.maxqps import max_qps
+from loadplan.analysis.capacity.queueing import QueueModel
 from loadplan.analysis.capacity.validation import (
     MAX_QPS_LIMIT,
     P95_LIMIT,
@@ -15,6 +16,7 @@ from loadplan.analysis.capacity.validation import (
     check_model,
     failures,
 )
+from loadplan.analysis.capacity.waiting import NoWaitLatency
 from loadplan.plan.slo import SloSpec
 from tests.analysis.capacity.support import collapsing, staircase
 
@@ -34,10 +36,17 @@ def test_on_a_queue_it_describes_the_model_is_kept_with_its_errors() -> None:
     assert [h.source for h in check.held_out] == [f"sim:stairs-{i}" for i in (3, 4, 5, 6)]
     assert all(h.error is not None and abs(h.error) <= P95_LIMIT for h in check.held_out)
     assert check.reason.startswith("M/G/c model fitted on the 3 steps at or under 60% of the max")
+    # The clean simulated steps pin the fit: every fit as good has the same server count, and
+    # their max QPS is within the limit of the model's.
+    assert check.pinned
+    assert "the fits the steps cannot tell from it put the max at 337 to 379 req/s" in check.reason
     document = check.to_json(curve_to=440.0)
     assert document["valid"] is True
     assert document["reason"] is None
     assert document["capacity_qps"] > 0
+    assert document["errors"]["alike"] == {
+        "servers": [7, 7], "max_qps": [337.1, 378.7], "pinned": True, "limit": 0.1,
+    }  # fmt: skip
     assert len(document["errors"]["p95"]) == 4
     curve = document["curve"]
     assert check.model is not None
@@ -53,10 +62,14 @@ def test_a_flat_then_collapsing_target_is_refused_with_the_numbers() -> None:
     assert not check.valid
     assert check.usable is None
     assert check.model is not None  # fitted, kept for the record, never used
-    # The model's max is near the measured one (-4.6 %), but it saturates where the target was
+    # The model's max is near the measured one (-4.6 %), but flat steps show no queue to place
+    # it by (fits from 8 to 11 servers are as good), and it saturates where the target was
     # still flat: a collapse is not a queue.
     assert check.reason == (
-        "latency model refused: its P95 at ref:stairs-11 (3,250 req/s) is saturated (no value) "
+        "latency model refused: the 6 steps <= 60% do not pin it: fits they cannot tell from "
+        "its 9 x 353.0 req/s (8 to 11 servers) put the max at 2,942 to 3,715 req/s, more than "
+        "10% from its 3,171; "
+        "its P95 at ref:stairs-11 (3,250 req/s) is saturated (no value) "
         "from the measured 4.9 ms (limit 15%; 4 of 6 held-out steps off); latency beyond the "
         "measured steps is not predicted"
     )
@@ -65,6 +78,9 @@ def test_a_flat_then_collapsing_target_is_refused_with_the_numbers() -> None:
     assert document["reason"] == check.reason
     assert "capacity_qps" not in document
     assert "curve" not in document
+    assert document["errors"]["alike"] == {
+        "servers": [8, 11], "max_qps": [2942.3, 3715.0], "pinned": False, "limit": 0.1,
+    }  # fmt: skip
     assert document["errors"]["max_qps"] == {
         "predicted": 3171.2, "measured": 3325.4, "error": -0.0464, "limit": 0.1,
         "measured_is_lower_bound": False,
@@ -90,14 +106,20 @@ def test_a_model_that_cannot_be_checked_out_of_sample_is_refused(
     assert check.reason.endswith("latency beyond the measured steps is not predicted")
 
 
+MODEL = QueueModel(10, 110.0, 1.0, NoWaitLatency.point(5.0), ("r:s-0",), 0.0,
+                   ((9, 110.0), (12, 100.0)))  # fmt: skip
+
+
 def _check(
-    predicted: float, lower_bound: bool = False, held: tuple[float | None, ...] = ()
-) -> ModelCheck:
+    predicted: float, lower_bound: bool = False, held: tuple[float | None, ...] = (),
+    alike: tuple[float, float] | None = None,
+) -> ModelCheck:  # fmt: skip
     held_out = tuple(
         HeldOut(f"r:s-{i}", 100.0 * (i + 1), 10.0, None if p is None else 10.0 * (1 + p))
         for i, p in enumerate(held)
     )
-    return ModelCheck(None, 3, 1000.0, lower_bound, predicted, held_out, False, "")
+    model = None if alike is None else MODEL
+    return ModelCheck(model, 3, 1000.0, lower_bound, predicted, held_out, False, "", alike)
 
 
 @pytest.mark.parametrize(
@@ -113,18 +135,32 @@ def _check(
         (_check(1000.0, held=(0.0, 0.151)), ("p95",)),
         (_check(1000.0, held=(None,)), ("p95",)),
         (_check(1200.0, held=(-0.2,)), ("max", "p95")),
+        (_check(1000.0, alike=(900.0, 1100.0)), ()),
+        (_check(1000.0, alike=(899.0, 1000.0)), ("pin",)),
+        (_check(1000.0, alike=(1000.0, 1101.0)), ("pin",)),
+        (_check(1000.0, alike=(500.0, 5000.0), held=(0.5,)), ("pin", "p95")),
     ],
     ids=[
         "max-at-plus-limit", "max-at-minus-limit", "max-over", "max-under",
         "lower-bound-above-is-unknown", "lower-bound-below", "p95-at-limits", "p95-over",
-        "p95-saturated", "both",
+        "p95-saturated", "both", "alike-at-limits", "alike-under", "alike-over",
+        "alike-and-p95",
     ],
 )  # fmt: skip
 def test_the_limits(check: ModelCheck, failed: tuple[str, ...]) -> None:
     found = failures(check)
     assert len(found) == len(failed)
+    starts = {"max": "fitted on 3 steps", "p95": "its P95 at r:s-", "pin": "the 3 steps <= 60%"}
     for text, kind in zip(found, failed, strict=True):
-        assert text.startswith("fitted on 3 steps" if kind == "max" else "its P95 at r:s-")
+        assert text.startswith(starts[kind])
+
+
+def test_the_pin_failure_names_the_servers_and_the_spread() -> None:
+    (text,) = failures(_check(1000.0, alike=(640.0, 1480.0)))
+    assert text == (
+        "the 3 steps <= 60% do not pin it: fits they cannot tell from its 10 x 110.0 req/s "
+        "(9 to 12 servers) put the max at 640 to 1,480 req/s, more than 10% from its 1,000"
+    )
 
 
 def test_the_p95_failure_names_the_worst_step() -> None:

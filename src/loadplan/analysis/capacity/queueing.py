@@ -30,6 +30,14 @@ about half the capacity few requests wait (Erlang C), and when the no-wait laten
 one step to the next by more than that (a shared machine, a busy client), the fit cannot tell c
 from c + 1 or c + 2, nor μ from the part of the latency spent outside the server: the capacity
 it implies is then a guess, and the out-of-sample check (``validation.py``) is what refuses it.
+
+So the fit also says how well the steps pin it: besides the best (c, μ) it keeps every pair on
+its grid whose squared log error is within the 95 % likelihood region of the best, by Beale's
+criterion SSE <= SSE_min (1 + p / (n - p) F(p, n - p, 0.95)), p = 2 parameters, n the
+percentiles fitted. That region treats each step's P50, P95 and P99 as independent errors,
+which they are not (they come from the same requests), so it is narrower than the truth: when
+even it spans capacities far apart, the steps did not find the capacity, whatever the best fit
+happens to say.
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ from loadplan.analysis.capacity.waiting import NoWaitLatency
 QUANTILES = (50.0, 95.0, 99.0)
 MAX_SERVERS = 256
 RATE_SLACK = 1.25
+REGION_LEVEL = 0.95
+"""The confidence of the region of fits the steps cannot tell from the best."""
+PARAMETERS = 2
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -74,6 +85,8 @@ class QueueModel:
         base: the latency with no waiting (the lowest-load step's distribution).
         fitted_on: the steps it was fitted to (their sources).
         rms_log_error: root-mean-square error of log(predicted / measured) on them.
+        alike: the (c, μ) pairs the steps cannot tell from this one (the fit's 95 % region,
+            this one included; empty for a model not fitted by ``fit_queue``).
     """
 
     servers: int
@@ -82,6 +95,7 @@ class QueueModel:
     base: NoWaitLatency
     fitted_on: tuple[str, ...]
     rms_log_error: float
+    alike: tuple[tuple[int, float], ...] = ()
 
     @property
     def capacity_qps(self) -> float:
@@ -113,6 +127,25 @@ class QueueModel:
             middle = (low + high) / 2
             low, high = (middle, high) if holds(middle) else (low, middle)
         return low
+
+    def max_qps_range(self, bounds_ms: dict[float, float]) -> tuple[float, float]:
+        """The lowest and highest max QPS under ``bounds_ms`` of the fits in ``alike`` (this
+        model's own max when it has none). At a fixed c the max rises with μ, so each c's
+        slowest and fastest μ in the region bound it."""
+        by_servers: dict[int, list[float]] = {}
+        for c, rate in self.alike:
+            by_servers.setdefault(c, []).append(rate)
+        maxes = [self.max_qps(bounds_ms)]
+        for c, rates in by_servers.items():
+            for rate in {min(rates), max(rates)}:
+                twin = QueueModel(c, rate, self.variability, self.base, (), 0.0)
+                maxes.append(twin.max_qps(bounds_ms))
+        return min(maxes), max(maxes)
+
+    def servers_range(self) -> tuple[int, int]:
+        """The fewest and most servers among the fits the steps cannot tell apart."""
+        counts = [self.servers, *(c for c, _ in self.alike)]
+        return min(counts), max(counts)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,7 +205,21 @@ def fit_queue(steps: Sequence[Step]) -> QueueModel:
         msg = "the steps ran above what their low-load latency allows even 256 servers"
         raise ValueError(msg)
     err, c, rate = min(fits)
-    return QueueModel(c, rate, variability, base, tuple(s.source for s, _ in figs), math.sqrt(err))
+    alike = tuple((k, r) for e, k, r in fits if e <= err * _region_factor(len(points)))
+    sources = tuple(s.source for s, _ in figs)
+    return QueueModel(c, rate, variability, base, sources, math.sqrt(err), alike)
+
+
+def _region_factor(n: int) -> float:
+    """How many times the best fit's squared error a fit may have and stay in the region
+    (Beale); with no residual degrees of freedom, any fit is as good (infinite)."""
+    from scipy.stats import f as f_distribution  # scipy.stats takes a while to import
+
+    free = n - PARAMETERS
+    if free <= 0:
+        return math.inf
+    quantile = float(f_distribution.ppf(REGION_LEVEL, PARAMETERS, free))
+    return 1.0 + PARAMETERS / free * quantile
 
 
 def _server_counts() -> list[int]:

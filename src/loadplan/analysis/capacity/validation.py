@@ -13,7 +13,10 @@ model; they are not loosened to let a model through, since a model that passed o
 rule would be trusted where it was never shown to hold.
 
 A model that cannot be checked is refused too: fewer than two steps at or under the share (it
-cannot be fitted out of sample), or a fit that fails.
+cannot be fitted out of sample), or a fit that fails. So is one the steps do not pin down: when
+the fits they cannot tell from the best (``QueueModel.alike``) put the max QPS more than
+``MAX_QPS_LIMIT`` from the best fit's own, a pass of the other checks would be luck, the best of
+many capacities that fit as well, not a capacity found.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class ModelCheck:
         held_out: the later steps that held the SLA, with the model's P95 at each.
         valid: the model passed every check.
         reason: one line saying what was checked and what came out.
+        alike_max: the lowest and highest max QPS of the fits the steps cannot tell from the
+            model (None unfitted).
     """
 
     model: QueueModel | None
@@ -102,6 +107,7 @@ class ModelCheck:
     held_out: tuple[HeldOut, ...]
     valid: bool
     reason: str
+    alike_max: tuple[float, float] | None = None
 
     @property
     def usable(self) -> QueueModel | None:
@@ -114,9 +120,30 @@ class ModelCheck:
             return None
         return (self.predicted_max - self.measured_max) / self.measured_max
 
+    @property
+    def pinned(self) -> bool:
+        """Every fit the steps cannot tell from the model puts the max within
+        ``MAX_QPS_LIMIT`` of the model's own (True when there is nothing to compare)."""
+        if self.alike_max is None or not self.predicted_max:
+            return True
+        low, high = self.alike_max
+        lowest = self.predicted_max * (1 - MAX_QPS_LIMIT)
+        highest = self.predicted_max * (1 + MAX_QPS_LIMIT)
+        return lowest <= low and high <= highest
+
     def errors_json(self) -> dict[str, Any]:
         error = self.max_error
+        alike = None
+        if self.alike_max is not None and self.model is not None:
+            fewest, most = self.model.servers_range()
+            alike = {
+                "servers": [fewest, most],
+                "max_qps": [round(self.alike_max[0], 1), round(self.alike_max[1], 1)],
+                "pinned": self.pinned,
+                "limit": MAX_QPS_LIMIT,
+            }
         return {
+            "alike": alike,
             "max_qps": {
                 "predicted": None if self.predicted_max is None else round(self.predicted_max, 1),
                 "measured": round(self.measured_max, 1),
@@ -172,14 +199,22 @@ def check_model(steps: Sequence[Step], found: MaxQps, slo: SloSpec) -> ModelChec
                           reason)  # fmt: skip
     bounds = {PERCENTILES[k]: v for k, v in slo.latency_bounds().items()}
     predicted = model.max_qps(bounds) if bounds else model.capacity_qps
+    alike = model.max_qps_range(bounds) if bounds else _capacities(model)
     held_out = tuple(_held_out(model, steps, limit, slo))
     check = ModelCheck(model, len(fit_on), found.value, found.lower_bound, predicted, held_out,
-                       False, "")  # fmt: skip
+                       False, "", alike)  # fmt: skip
     failed = failures(check)
     if failed:
         reason = f"latency model refused: {'; '.join(failed)}; {NOT_PREDICTED}"
         return replace(check, valid=False, reason=reason)
     return replace(check, valid=True, reason=_passed(check, share))
+
+
+def _capacities(model: QueueModel) -> tuple[float, float]:
+    """The lowest and highest capacity (c μ) of the fits the steps cannot tell apart: the max
+    QPS with no latency bound."""
+    capacities = [model.capacity_qps, *(c * rate for c, rate in model.alike)]
+    return min(capacities), max(capacities)
 
 
 def _held_out(
@@ -204,6 +239,15 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
     P95 off by more than ``P95_LIMIT`` (the worst named)."""
     share = f"{FIT_SHARE:.0%}"
     out = []
+    if not check.pinned and check.alike_max is not None and check.model is not None:
+        fewest, most = check.model.servers_range()
+        servers = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+        out.append(
+            f"the {check.fitted_on} steps <= {share} do not pin it: fits they cannot tell from "
+            f"its {check.model.servers} x {check.model.rate:.1f} req/s ({servers} servers) put "
+            f"the max at {check.alike_max[0]:,.0f} to {check.alike_max[1]:,.0f} req/s, more than "
+            f"{MAX_QPS_LIMIT:.0%} from its {check.predicted_max or 0.0:,.0f}"
+        )
     error = check.max_error
     if error is not None and check.predicted_max is not None:
         # A measured max that is a lower bound cannot show the model too high, only too low.
@@ -248,12 +292,18 @@ def _passed(check: ModelCheck, share: str) -> str:
         else "; no later step held the SLA to check its P95 on"
     )
     bound = " (the measured max is a lower bound)" if check.lower_bound else ""
+    alike = (
+        f"; the fits the steps cannot tell from it put the max at {check.alike_max[0]:,.0f} to "
+        f"{check.alike_max[1]:,.0f} req/s"
+        if check.alike_max is not None
+        else ""
+    )
     return (
         f"M/G/c model fitted on the {check.fitted_on} steps at or under {share} of the max QPS "
         f"({model.servers} servers x {model.rate:.1f} req/s, capacity "
         f"{model.capacity_qps:,.0f} req/s); out of sample it puts the max QPS under the SLA at "
         f"{check.predicted_max or 0.0:,.0f} req/s, {error:+.1%} from the measured "
-        f"{check.measured_max:,.0f}{bound} (limit {MAX_QPS_LIMIT:.0%}){later}."
+        f"{check.measured_max:,.0f}{bound} (limit {MAX_QPS_LIMIT:.0%}){alike}{later}."
     )
 
 
