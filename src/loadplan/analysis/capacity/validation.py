@@ -246,7 +246,8 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
             f"the {check.fitted_on} steps <= {share} do not pin it: fits they cannot tell from "
             f"its {check.model.servers} x {check.model.rate:.1f} req/s ({servers} servers) put "
             f"the max at {check.alike_max[0]:,.0f} to {check.alike_max[1]:,.0f} req/s, more than "
-            f"{MAX_QPS_LIMIT:.0%} from its {check.predicted_max or 0.0:,.0f}"
+            f"{MAX_QPS_LIMIT:.0%} from its {check.predicted_max or 0.0:,.0f} (longer or more "
+            f"steps under {share} may narrow them)"
         )
     error = check.max_error
     if error is not None and check.predicted_max is not None:
