@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from loadplan.cluster.actor import WorkerActor
+from loadplan.cluster.actor import Message, WorkerActor
 from loadplan.engine.client import ClientSettings, Target
 from loadplan.engine.interval import RawInterval
 from loadplan.engine.request import FixedSource, Request
@@ -60,7 +60,7 @@ def test_the_actor_runs_a_worker_from_a_start_on_the_coordinators_clock(
     )
     # Named 0.3 s ahead on a clock 100 ms behind this one: the worker starts 0.2 s from now.
     actor.start(spec, time.time_ns() + 300_000_000, offset_ns=-100_000_000)
-    messages = []
+    messages: list[Message] = []
     deadline = time.monotonic() + 20
     while not any(kind in ("done", "error") for kind, _ in messages):
         assert time.monotonic() < deadline, messages
@@ -92,7 +92,7 @@ def ray_thread() -> None:       # a thread that existed before, as Ray's own do
 t = threading.Thread(target=ray_thread)
 t.start()
 ready.wait()
-from loadplan.cluster.actor import WorkerActor
+from loadplan.cluster.actor import Message, WorkerActor
 where = WorkerActor().where()
 later = []
 threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, 0))).start()
