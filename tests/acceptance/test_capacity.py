@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.test_suite import loadplan
+from tests.support.cli import loadplan
 from tests.support.mdc import rate_at_percentile
 
 pytestmark = pytest.mark.slow

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+
+from tests.support import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "analysis" / "capacity" / "data" / "usl"
 
 
-def loadplan(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+loadplan = partial(
+    cli.loadplan, timeout=120, cwd=ROOT, env={**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
+)
 
 
 def test_json_fit() -> None:

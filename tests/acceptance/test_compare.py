@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.test_suite import loadplan, plan_file, script
+from tests.acceptance.test_suite import plan_file, script
 from tests.conftest import STUB, StubServer
+from tests.support.cli import loadplan
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

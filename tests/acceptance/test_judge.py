@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.test_suite import TINY_SUITE, loadplan, plan_file
+from tests.acceptance.test_suite import TINY_SUITE, plan_file
 from tests.conftest import StubServer
+from tests.support.cli import loadplan
 
 pytestmark = pytest.mark.slow
 

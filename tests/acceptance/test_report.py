@@ -9,11 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import StubServer
+from tests.support import cli
 from tests.support.browser import open_page
 from tests.support.lenient import lenient_plan
 
@@ -25,11 +27,7 @@ EXPECTED_PLOTS = [
 ]  # fmt: skip
 
 
-def loadplan(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+loadplan = partial(cli.loadplan, timeout=120)
 
 
 def test_run_ends_with_a_report_that_opens_in_chromium(

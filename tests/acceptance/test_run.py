@@ -15,19 +15,10 @@ import pytest
 
 from loadplan.results.histogram import decode
 from tests.conftest import StubServer
+from tests.support.cli import loadplan
 from tests.support.lenient import lenient_plan
 
 pytestmark = pytest.mark.slow
-
-
-def loadplan(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def summary_of(run_dir: Path) -> dict:

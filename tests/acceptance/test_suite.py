@@ -16,6 +16,7 @@ import pytest
 from loadplan.plan.load import load_plan
 from loadplan.scenarios.suite import with_suite_stages
 from tests.conftest import StubServer
+from tests.support.cli import loadplan
 
 pytestmark = pytest.mark.slow
 
@@ -49,16 +50,6 @@ cache_hit_rate = "50%"
 [generator]
 lag_bound = "1s"
 """
-
-
-def loadplan(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def plan_file(tmp_path: Path, text: str = TINY_SUITE) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,20 +13,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import StubServer
+from tests.support.cli import loadplan
 
 pytestmark = pytest.mark.slow
 
 DELAY_S = 0.1
-
-
-def loadplan(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def write_plan(tmp_path: Path, url: str, sweep: str, load: str = "", report: bool = False) -> Path:

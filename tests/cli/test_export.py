@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.export.conftest import write_plan
+from tests.support import cli
 
 ROOT = Path(__file__).parents[2]
 COMMITTED = ROOT / "tests" / "load"
 
 
-def loadplan(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+loadplan = partial(cli.loadplan, timeout=120)
 
 
 @pytest.mark.parametrize("suffix", ["lua", "js"], ids=["wrk", "k6"])

@@ -13,23 +13,18 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from tests.support import cli
 
 STUB = Path(__file__).parent.parent / "support" / "stub_server.py"
 LIMIT_S = 60.0
 """Longest any wait here takes before the test fails (a run of a few seconds takes far less)."""
 
 
-def loadplan(*args: str, timeout: float = LIMIT_S) -> subprocess.CompletedProcess[str]:
-    """``loadplan ARGS`` to its end."""
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+loadplan = partial(cli.loadplan, timeout=LIMIT_S)
 
 
 def start_loadplan(*args: str) -> subprocess.Popen[str]:

@@ -15,6 +15,7 @@ import pytest
 from loadplan.plan.load import load_plan
 from loadplan.plan.scenario import Scenario
 from tests.conftest import StubServer
+from tests.support.cli import loadplan
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +23,6 @@ LENIENT = """
 [generator]
 lag_bound = "1s"        # a shared CI machine: judge the target, not the machine's other load
 """
-
-
-def loadplan(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loadplan", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def write_plan(tmp_path: Path, url: str, body: str) -> Path:
