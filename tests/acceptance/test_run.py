@@ -17,6 +17,7 @@ from loadplan.results.histogram import decode
 from tests.conftest import StubServer
 from tests.support.cli import loadplan
 from tests.support.lenient import lenient_plan
+from tests.support.runs import snapshot_rows
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def test_holds_the_rate_and_the_server_sees_every_request(
     assert summary["requests"]["due"] == 2500
     assert summary["requests"]["ok"] == 2500
     assert server.requests_seen() == 2500
-    rows = [json.loads(line) for line in (out / "snapshots.jsonl").read_text().splitlines()]
+    rows = snapshot_rows(out)
     full_seconds = [r for r in rows if r["end_s"] - r["start_s"] >= 0.999 and r["index"] < 5]
     assert len(full_seconds) == 5
     for row in full_seconds:
@@ -154,7 +155,7 @@ def test_killed_run_can_still_be_summarized(
     result = loadplan("summary", str(out))
     assert result.returncode == 0, result.stderr + result.stdout
     assert "PARTIAL RUN" in result.stdout
-    rows = [json.loads(line) for line in (out / "snapshots.jsonl").read_text().splitlines()]
+    rows = snapshot_rows(out)
     recorded = sum(r["completed"] for r in rows)
     # Everything up to the last whole second is on disk: at most ~1.5 s of requests are missing.
     assert seen_at_kill - 300 <= recorded <= seen_at_kill
@@ -170,7 +171,7 @@ def test_two_workers_merge_exactly(stub_server: Callable[..., StubServer], tmp_p
     )  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
     summary = summary_of(out)
-    rows = [json.loads(line) for line in (out / "snapshots.jsonl").read_text().splitlines()]
+    rows = snapshot_rows(out)
     # Every second merges both workers; the last, partial one may hold one worker's tail only.
     assert {r["workers"] for r in rows[:-1]} == {2}
     assert summary["requests"]["due"] == 1200 == server.requests_seen()

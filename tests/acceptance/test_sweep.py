@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import StubServer
 from tests.support.cli import loadplan
+from tests.support.runs import snapshot_rows
 
 pytestmark = pytest.mark.slow
 
@@ -41,16 +42,12 @@ def run_sweep(
     return result, out, server
 
 
-def seconds_of(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (out / "snapshots.jsonl").read_text().splitlines()]
-
-
 def check_steps(out: Path, users: list[int]) -> dict[str, Any]:
     """Each step's seconds carry its label, peak at its users in flight, and complete about
     users / delay requests a second; returns summary.json."""
     summary = json.loads((out / "summary.json").read_text())
     labels = [f"sweep-{i}" for i in range(len(users))]
-    rows = seconds_of(out)
+    rows = snapshot_rows(out)
     full = [r for r in rows if r["end_s"] - r["start_s"] >= 0.999]
     assert [r["stage"] for r in full] == [label for label in labels for _ in range(2)]
     # A last, partial second holds the answers drained after the end: the last step's.
@@ -101,7 +98,7 @@ def test_two_workers_share_an_odd_number_of_users_exactly(
     # 1, 4 and 7 users over two workers (1 + 0, 2 + 2, 4 + 3): the merged seconds peak at the
     # step's users exactly, so none was lost or doubled in the split.
     summary = check_steps(out, [1, 4, 7])
-    assert {r["workers"] for r in seconds_of(out)[:-1]} == {2}
+    assert {r["workers"] for r in snapshot_rows(out)[:-1]} == {2}
     assert summary["requests"]["completed"] == server.requests_seen()
 
 

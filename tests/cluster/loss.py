@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import StubServer
+from tests.support.runs import snapshot_rows
 
 from .conftest import RayCluster
 
@@ -49,11 +50,6 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def rows(run_dir: Path) -> list[dict[str, Any]]:
-    lines = (run_dir / "snapshots.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
 def start_two_actor_run(
     cluster: RayCluster, server: StubServer, tmp_path: Path, seconds: int
 ) -> tuple[subprocess.Popen[str], Path]:
@@ -65,7 +61,7 @@ def start_two_actor_run(
         "--ray", cluster.address, "--ray-workers", "2",
     )  # fmt: skip
     deadline = time.monotonic() + 90
-    while not (out / "snapshots.jsonl").exists() or not any(r["index"] >= 2 for r in rows(out)):
+    while not any(r["index"] >= 2 for r in snapshot_rows(out)):
         assert run.poll() is None, run.communicate()
         assert time.monotonic() < deadline, "the run never reached second 2"
         time.sleep(0.1)
@@ -91,7 +87,7 @@ def assert_degraded_keeping_every_second(
     assert degraded["reason"] in summary["verdict"]["inconclusive"]
     assert summary["cluster"]["lost"] == [victim]
     assert "DEGRADED RUN" in stdout
-    by_index = {r["index"]: r for r in rows(out)}
+    by_index = {r["index"]: r for r in snapshot_rows(out)}
     assert set(range(seconds)) <= set(by_index), sorted(by_index)
     for index in range(seconds):
         assert by_index[index]["workers"] == (2 if index <= lost["last_second"] else 1)

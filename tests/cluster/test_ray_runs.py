@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StubServer
+from tests.support.runs import snapshot_rows
 
 from .conftest import RayCluster
 from .loss import (
     assert_degraded_keeping_every_second,
     read_json,
-    rows,
     start_two_actor_run,
     write_plan,
 )
@@ -76,8 +76,8 @@ def test_two_actors_on_two_nodes_send_a_one_worker_local_runs_requests_merged_ex
     assert sum(remote.counts().values()) == summary["requests"]["sent"]
     # Second by second, the due counts agree but for requests due right at a boundary (a
     # request is counted in the second its pacer reached it).
-    due_ray = [r["due"] for r in rows(out)]
-    due_local = [r["due"] for r in rows(local_out)]
+    due_ray = [r["due"] for r in snapshot_rows(out)]
+    due_local = [r["due"] for r in snapshot_rows(local_out)]
     assert len(due_ray) == len(due_local)
     assert all(abs(a - b) <= 3 for a, b in zip(due_ray, due_local, strict=True)), (
         due_ray,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import cli
+from tests.support.runs import snapshot_rows
 
 STUB = Path(__file__).parent.parent / "support" / "stub_server.py"
 LIMIT_S = 60.0
@@ -46,15 +47,6 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
         out, err = proc.communicate()
         raise AssertionError(f"loadplan did not end within {LIMIT_S}s:\n{out}\n{err}") from None
     return proc.returncode, out, err
-
-
-def snapshot_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """The complete lines of snapshots.jsonl so far."""
-    path = run_dir / "snapshots.jsonl"
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").split("\n")[:-1]  # the last may be torn
-    return [json.loads(line) for line in lines]
 
 
 def wait_for_second(run_dir: Path, index: int, proc: subprocess.Popen[str]) -> None:

@@ -16,6 +16,7 @@ from loadplan.plan.load import load_plan
 from loadplan.plan.scenario import Scenario
 from tests.conftest import StubServer
 from tests.support.cli import loadplan
+from tests.support.runs import snapshot_rows
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +30,6 @@ def write_plan(tmp_path: Path, url: str, body: str) -> Path:
     path = tmp_path / "plan.toml"
     path.write_text(f'[target]\nurl = "{url}"\n[load]\nduration = 1\n{body}{LENIENT}')
     return path
-
-
-def rows_of(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "snapshots.jsonl").read_text().splitlines()]
 
 
 CHAIN = """
@@ -85,7 +82,7 @@ def test_every_stage_type_in_one_chained_run(
     assert result.returncode == 0, result.stdout + result.stderr
     profile = Scenario.from_plan(load_plan(plan_path, {})[0]).profile
     assert profile is not None
-    full = [r for r in rows_of(out) if r["end_s"] - r["start_s"] > 0.99]
+    full = [r for r in snapshot_rows(out) if r["end_s"] - r["start_s"] > 0.99]
     assert len(full) == 10
     for row in full:
         i = row["index"]
@@ -162,7 +159,7 @@ def test_breakpoint_stops_at_the_step_past_a_known_capacity(
     assert summary["breakpoint"]["last_good_rate"] == 80, result.stdout
     assert summary["breakpoint"]["breaking_rate"] == 120
     assert (summary["stop_reason"], summary["complete"]) == ("breakpoint reached", True)
-    assert max(r["end_s"] for r in rows_of(out)) < 13  # stopped well before 20 s of stairs
+    assert max(r["end_s"] for r in snapshot_rows(out)) < 13  # stopped well before 20 s of stairs
     assert "capacity under SLA" in result.stdout
     assert "last good 80 req/s; broke at 120 req/s" in result.stdout
     # The target's own /metrics were read all along.
