@@ -88,10 +88,14 @@ def record(args: argparse.Namespace, seed: int) -> Path:
         # The staircase runs past the capacity on purpose: exit 1 (its last steps break).
         print(f"run-{seed}: exit {done.returncode}", flush=True)
         if done.returncode not in (0, 1):
-            print(done.stderr.strip().splitlines()[-1:], file=sys.stderr)
+            print(f"run-{seed}: {done.stderr.strip()[-500:]}", file=sys.stderr)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
     return out
@@ -116,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     if args.reuse:
-        runs = sorted(p for p in args.out.glob("run-*") if p.is_dir())
+        runs = sorted(
+            (p for p in args.out.glob("run-*") if p.is_dir()),
+            key=lambda p: int(p.name.removeprefix("run-")),
+        )
     else:
         runs = [record(args, seed) for seed in range(1, args.runs + 1)]
         print(f"recorded {len(runs)} staircases in {time.monotonic() - started:.0f} s")
+    # A run that failed before writing anything has no directory to plan from.
+    runs = [run for run in runs if (run / "meta.json").exists()]
     sys.path.insert(0, str(ROOT / "bench"))
     from model_check import check_of, row, table
 

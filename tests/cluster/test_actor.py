@@ -92,7 +92,7 @@ def ray_thread() -> None:       # a thread that existed before, as Ray's own do
 t = threading.Thread(target=ray_thread)
 t.start()
 ready.wait()
-from loadplan.cluster.actor import Message, WorkerActor
+from loadplan.cluster.actor import WorkerActor
 where = WorkerActor().where()
 later = []
 threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, 0))).start()

@@ -36,16 +36,17 @@ def test_on_a_queue_it_describes_the_model_is_kept_with_its_errors() -> None:
     assert [h.source for h in check.held_out] == [f"sim:stairs-{i}" for i in (3, 4, 5, 6)]
     assert all(h.error is not None and abs(h.error) <= P95_LIMIT for h in check.held_out)
     assert check.reason.startswith("M/G/c model fitted on the 3 steps at or under 60% of the max")
-    # The clean simulated steps pin the fit: every fit as good has the same server count, and
-    # their max QPS is within the limit of the model's.
+    # The clean simulated steps pin the fit: the fits as good have 7 or 8 servers (the truth
+    # is 8) and their max QPS is within the limit of the model's.
     assert check.pinned
-    assert "the fits the steps cannot tell from it put the max at 337 to 379 req/s" in check.reason
+    assert "the fits the steps cannot tell from it put the max at 334 to 386 req/s" in check.reason
     document = check.to_json(curve_to=440.0)
     assert document["valid"] is True
     assert document["reason"] is None
     assert document["capacity_qps"] > 0
     assert document["errors"]["alike"] == {
-        "servers": [7, 7], "max_qps": [337.1, 378.7], "pinned": True, "limit": 0.1,
+        "servers": [7, 8], "max_qps": [333.6, 385.6], "open": False, "pinned": True,
+        "limit": 0.1,
     }  # fmt: skip
     assert len(document["errors"]["p95"]) == 4
     curve = document["curve"]
@@ -63,12 +64,13 @@ def test_a_flat_then_collapsing_target_is_refused_with_the_numbers() -> None:
     assert check.usable is None
     assert check.model is not None  # fitted, kept for the record, never used
     # The model's max is near the measured one (-4.6 %), but flat steps show no queue to place
-    # it by (fits from 8 to 11 servers are as good), and it saturates where the target was
-    # still flat: a collapse is not a queue.
+    # it by (fits from 8 to 10 servers, up to the fastest service the grid allows, are as
+    # good), and it saturates where the target was still flat: a collapse is not a queue.
     assert check.reason == (
         "latency model refused: the 6 steps <= 60% do not pin it: fits they cannot tell from "
-        "its 9 x 353.0 req/s (8 to 11 servers) put the max at 2,942 to 3,715 req/s, more than "
-        "10% from its 3,171 (longer or more steps under 60% may narrow them); "
+        "its 9 x 353.0 req/s (8 to 10 servers) put the max at 2,971 to at least 3,572 req/s, "
+        "more than 10% from its 3,171, past the edge of the fit's grid (longer or more steps "
+        "under 60% may narrow them); "
         "its P95 at ref:stairs-11 (3,250 req/s) is saturated (no value) "
         "from the measured 4.9 ms (limit 15%; 4 of 6 held-out steps off); latency beyond the "
         "measured steps is not predicted"
@@ -79,7 +81,8 @@ def test_a_flat_then_collapsing_target_is_refused_with_the_numbers() -> None:
     assert "capacity_qps" not in document
     assert "curve" not in document
     assert document["errors"]["alike"] == {
-        "servers": [8, 11], "max_qps": [2942.3, 3715.0], "pinned": False, "limit": 0.1,
+        "servers": [8, 10], "max_qps": [2970.9, 3571.9], "open": True, "pinned": False,
+        "limit": 0.1,
     }  # fmt: skip
     assert document["errors"]["max_qps"] == {
         "predicted": 3171.2, "measured": 3325.4, "error": -0.0464, "limit": 0.1,
@@ -108,18 +111,20 @@ def test_a_model_that_cannot_be_checked_out_of_sample_is_refused(
 
 MODEL = QueueModel(10, 110.0, 1.0, NoWaitLatency.point(5.0), ("r:s-0",), 0.0,
                    ((9, 110.0), (12, 100.0)))  # fmt: skip
+CUT_OFF = QueueModel(10, 110.0, 1.0, NoWaitLatency.point(5.0), ("r:s-0",), 0.0,
+                     ((9, 110.0), (12, 100.0)), region_open=True)  # fmt: skip
 
 
 def _check(
     predicted: float, lower_bound: bool = False, held: tuple[float | None, ...] = (),
-    alike: tuple[float, float] | None = None,
+    alike: tuple[float, float] | None = None, model: QueueModel = MODEL,
 ) -> ModelCheck:  # fmt: skip
     held_out = tuple(
         HeldOut(f"r:s-{i}", 100.0 * (i + 1), 10.0, None if p is None else 10.0 * (1 + p))
         for i, p in enumerate(held)
     )
-    model = None if alike is None else MODEL
-    return ModelCheck(model, 3, 1000.0, lower_bound, predicted, held_out, False, "", alike)
+    fitted = None if alike is None else model
+    return ModelCheck(fitted, 3, 1000.0, lower_bound, predicted, held_out, False, "", alike)
 
 
 @pytest.mark.parametrize(
@@ -139,12 +144,14 @@ def _check(
         (_check(1000.0, alike=(899.0, 1000.0)), ("pin",)),
         (_check(1000.0, alike=(1000.0, 1101.0)), ("pin",)),
         (_check(1000.0, alike=(500.0, 5000.0), held=(0.5,)), ("pin", "p95")),
+        (_check(1000.0, alike=(950.0, 1050.0), model=CUT_OFF), ("pin",)),
+        (_check(0.0, alike=(0.0, 0.0)), ("pin", "max")),
     ],
     ids=[
         "max-at-plus-limit", "max-at-minus-limit", "max-over", "max-under",
         "lower-bound-above-is-unknown", "lower-bound-below", "p95-at-limits", "p95-over",
         "p95-saturated", "both", "alike-at-limits", "alike-under", "alike-over",
-        "alike-and-p95",
+        "alike-and-p95", "alike-cut-off-by-the-grid", "model-max-zero",
     ],
 )  # fmt: skip
 def test_the_limits(check: ModelCheck, failed: tuple[str, ...]) -> None:
@@ -161,6 +168,12 @@ def test_the_pin_failure_names_the_servers_and_the_spread() -> None:
         "the 3 steps <= 60% do not pin it: fits they cannot tell from its 10 x 110.0 req/s "
         "(9 to 12 servers) put the max at 640 to 1,480 req/s, more than 10% from its 1,000 "
         "(longer or more steps under 60% may narrow them)"
+    )
+    (cut,) = failures(_check(1000.0, alike=(950.0, 1050.0), model=CUT_OFF))
+    assert cut == (
+        "the 3 steps <= 60% do not pin it: fits they cannot tell from its 10 x 110.0 req/s "
+        "(9 to 12 servers) put the max at 950 to at least 1,050 req/s, past the edge of the "
+        "fit's grid (longer or more steps under 60% may narrow them)"
     )
 
 

@@ -32,12 +32,16 @@ from c + 1 or c + 2, nor μ from the part of the latency spent outside the serve
 it implies is then a guess, and the out-of-sample check (``validation.py``) is what refuses it.
 
 So the fit also says how well the steps pin it: besides the best (c, μ) it keeps every pair on
-its grid whose squared log error is within the 95 % likelihood region of the best, by Beale's
-criterion SSE <= SSE_min (1 + p / (n - p) F(p, n - p, 0.95)), p = 2 parameters, n the
-percentiles fitted. That region treats each step's P50, P95 and P99 as independent errors,
-which they are not (they come from the same requests), so it is narrower than the truth: when
-even it spans capacities far apart, the steps did not find the capacity, whatever the best fit
-happens to say.
+its grid whose squared log error is within SSE_min (1 + F(1, n - p, 0.95) / (n - p)), p = 2
+parameters, n the percentiles fitted above the lowest step (whose own percentiles every fit
+matches, since they are its no-wait latency, so they tell nothing). The max QPS of those fits
+is the profile-likelihood 95 % interval of the model's max QPS, the one figure the check holds
+against the truth. It treats each step's P50, P95 and P99 as independent errors, which they are
+not (they come from the same requests), so it is narrower than the truth: when even it spans
+capacities far apart, the steps did not find the capacity, whatever the best fit happens to
+say. μ is held between one over the lowest step's mean latency (a server cannot be slower than
+the whole latency says) and ``RATE_SLACK`` times that; when the interval reaches that top or
+``MAX_SERVERS``, it is cut by the grid, not the data, and is open (``region_open``).
 """
 
 from __future__ import annotations
@@ -56,8 +60,9 @@ QUANTILES = (50.0, 95.0, 99.0)
 MAX_SERVERS = 256
 RATE_SLACK = 1.25
 REGION_LEVEL = 0.95
-"""The confidence of the region of fits the steps cannot tell from the best."""
+"""The confidence of the interval the fits the steps cannot tell from the best make."""
 PARAMETERS = 2
+RATE_STEPS = 26
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -87,6 +92,8 @@ class QueueModel:
         rms_log_error: root-mean-square error of log(predicted / measured) on them.
         alike: the (c, μ) pairs the steps cannot tell from this one (the fit's 95 % region,
             this one included; empty for a model not fitted by ``fit_queue``).
+        region_open: ``alike`` reaches the grid's edge (``MAX_SERVERS``, or μ at
+            ``RATE_SLACK`` times its base): the steps would admit fits past it.
     """
 
     servers: int
@@ -96,6 +103,7 @@ class QueueModel:
     fitted_on: tuple[str, ...]
     rms_log_error: float
     alike: tuple[tuple[int, float], ...] = ()
+    region_open: bool = False
 
     @property
     def capacity_qps(self) -> float:
@@ -197,7 +205,7 @@ def fit_queue(steps: Sequence[Step]) -> QueueModel:
     top = max(f.offered_qps for _, f in figs)
     # Part of the low-load latency is not service (the network, the client): the service rate
     # may be up to RATE_SLACK times higher than the mean latency says, and is fitted within it.
-    rates = base_rate * np.linspace(1.0, RATE_SLACK, 26)
+    rates = base_rate * np.linspace(1.0, RATE_SLACK, RATE_STEPS)
     fits = [
         (error(c, float(r)), c, float(r)) for c in _server_counts() for r in rates if c * r > top
     ]
@@ -205,21 +213,27 @@ def fit_queue(steps: Sequence[Step]) -> QueueModel:
         msg = "the steps ran above what their low-load latency allows even 256 servers"
         raise ValueError(msg)
     err, c, rate = min(fits)
-    alike = tuple((k, r) for e, k, r in fits if e <= err * _region_factor(len(points)))
+    # The lowest step's own percentiles are the no-wait latency: every fit matches them.
+    informative = len(points) - sum(1 for q in QUANTILES if (base_fig.percentile_ms(q) or 0) > 0)
+    factor = _region_factor(informative)
+    threshold = math.inf if math.isinf(factor) else err * factor
+    alike = tuple((k, r) for e, k, r in fits if e <= threshold)
+    fastest = float(rates[-1])
+    region_open = any(k >= MAX_SERVERS or r >= fastest for k, r in alike)
     sources = tuple(s.source for s, _ in figs)
-    return QueueModel(c, rate, variability, base, sources, math.sqrt(err), alike)
+    return QueueModel(c, rate, variability, base, sources, math.sqrt(err), alike, region_open)
 
 
 def _region_factor(n: int) -> float:
-    """How many times the best fit's squared error a fit may have and stay in the region
-    (Beale); with no residual degrees of freedom, any fit is as good (infinite)."""
-    from scipy.stats import f as f_distribution  # scipy.stats takes a while to import
+    """How many times the best fit's squared error a fit may have and stay inside the 95 %
+    profile interval of one figure (the max QPS), with ``n`` informative points; with no
+    residual degrees of freedom, any fit is as good (infinite)."""
+    from scipy.special import fdtri  # lighter to import than scipy.stats
 
     free = n - PARAMETERS
     if free <= 0:
         return math.inf
-    quantile = float(f_distribution.ppf(REGION_LEVEL, PARAMETERS, free))
-    return 1.0 + PARAMETERS / free * quantile
+    return 1.0 + float(fdtri(1, free, REGION_LEVEL)) / free
 
 
 def _server_counts() -> list[int]:

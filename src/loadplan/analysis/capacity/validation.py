@@ -34,7 +34,8 @@ FIT_SHARE = 0.6
 """The model is fitted on steps at or under this share of the measured max QPS; the rest are
 out of sample."""
 MAX_QPS_LIMIT = 0.10
-"""How far (relative) the model's max QPS under the SLA may be from the measured max."""
+"""How far (relative) the model's max QPS under the SLA may be from the measured max, and the
+fits the steps cannot tell from the model from the model's own max."""
 P95_LIMIT = 0.15
 """How far (relative) the model's P95 may be from a held-out step's measured P95."""
 
@@ -123,9 +124,12 @@ class ModelCheck:
     @property
     def pinned(self) -> bool:
         """Every fit the steps cannot tell from the model puts the max within
-        ``MAX_QPS_LIMIT`` of the model's own (True when there is nothing to compare)."""
-        if self.alike_max is None or not self.predicted_max:
+        ``MAX_QPS_LIMIT`` of the model's own, and none is cut off by the fit's grid (True when
+        there was no model to compare; False when its max is 0, nothing to be near)."""
+        if self.alike_max is None or self.predicted_max is None:
             return True
+        if self.predicted_max <= 0 or (self.model is not None and self.model.region_open):
+            return False
         low, high = self.alike_max
         lowest = self.predicted_max * (1 - MAX_QPS_LIMIT)
         highest = self.predicted_max * (1 + MAX_QPS_LIMIT)
@@ -139,6 +143,7 @@ class ModelCheck:
             alike = {
                 "servers": [fewest, most],
                 "max_qps": [round(self.alike_max[0], 1), round(self.alike_max[1], 1)],
+                "open": self.model.region_open,
                 "pinned": self.pinned,
                 "limit": MAX_QPS_LIMIT,
             }
@@ -234,21 +239,15 @@ def _held_out(
 
 
 def failures(check: ModelCheck) -> tuple[str, ...]:
-    """What ``check`` failed, one clause each (empty: it passed): its max QPS off by more than
+    """What ``check`` failed, one clause each (empty: it passed): the fits its steps cannot
+    tell from it spread past ``MAX_QPS_LIMIT`` or the fit's grid (the steps did not pin it,
+    named first: the other errors are then luck either way), its max QPS off by more than
     ``MAX_QPS_LIMIT`` (only from below when the measured max is a lower bound), or a held-out
     P95 off by more than ``P95_LIMIT`` (the worst named)."""
     share = f"{FIT_SHARE:.0%}"
     out = []
     if not check.pinned and check.alike_max is not None and check.model is not None:
-        fewest, most = check.model.servers_range()
-        servers = f"{fewest}" if fewest == most else f"{fewest} to {most}"
-        out.append(
-            f"the {check.fitted_on} steps <= {share} do not pin it: fits they cannot tell from "
-            f"its {check.model.servers} x {check.model.rate:.1f} req/s ({servers} servers) put "
-            f"the max at {check.alike_max[0]:,.0f} to {check.alike_max[1]:,.0f} req/s, more than "
-            f"{MAX_QPS_LIMIT:.0%} from its {check.predicted_max or 0.0:,.0f} (longer or more "
-            f"steps under {share} may narrow them)"
-        )
+        out.append(_not_pinned(check, check.model, check.alike_max, share))
     error = check.max_error
     if error is not None and check.predicted_max is not None:
         # A measured max that is a lower bound cannot show the model too high, only too low.
@@ -273,6 +272,25 @@ def failures(check: ModelCheck) -> tuple[str, ...]:
             f"{len(check.held_out)} held-out steps off)"
         )
     return tuple(out)
+
+
+def _not_pinned(
+    check: ModelCheck, model: QueueModel, alike_max: tuple[float, float], share: str
+) -> str:
+    fewest, most = model.servers_range()
+    servers = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+    low, high = alike_max
+    best = check.predicted_max or 0.0
+    top = "at least " if model.region_open else ""
+    beyond = low < best * (1 - MAX_QPS_LIMIT) or high > best * (1 + MAX_QPS_LIMIT)
+    far = f", more than {MAX_QPS_LIMIT:.0%} from its {best:,.0f}" if beyond else ""
+    edge = ", past the edge of the fit's grid" if model.region_open else ""
+    return (
+        f"the {check.fitted_on} steps <= {share} do not pin it: fits they cannot tell from its "
+        f"{model.servers} x {model.rate:.1f} req/s ({servers} servers) put the max at "
+        f"{low:,.0f} to {top}{high:,.0f} req/s{far}{edge} (longer or more steps under {share} "
+        "may narrow them)"
+    )
 
 
 def worst_held_out(held_out: Sequence[HeldOut]) -> HeldOut | None:
