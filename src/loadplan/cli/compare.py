@@ -24,8 +24,9 @@ def register(app: typer.Typer) -> None:
                 "--fail-on",
                 help="FIGURE=AMOUNT over the defaults p95=+10%,p99=+10%,error_rate=+0.05 "
                 "(points),throughput=-2%, and when both runs scraped the target "
-                "cpu_per_request=+25%,target_hit_rate=-2 (points); also p50, p99.9, "
-                "cache_hit_rate; FIGURE=off.",
+                "target_hit_rate=-2 (points); also p50, p99.9, cache_hit_rate and "
+                "cpu_per_request (shown at +25%, gated when named); FIGURE=off. A real change "
+                "fails unless its interval shows it within its threshold.",
             ),
         ] = None,
         baseline: Annotated[
@@ -41,7 +42,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--out", help="write comparison.md and comparison.html here"),
         ] = None,
     ) -> None:
-        """Compare two runs per stage and per tag; exit 1 on a significant regression."""
+        """Compare two runs per stage and per tag; exit 1 on a real regression not shown
+        within its threshold."""
         from loadplan.analysis.compare.gate import parse_fail_on
         from loadplan.analysis.compare.runs import compare_runs
         from loadplan.errors import RunDirError

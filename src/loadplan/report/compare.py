@@ -122,14 +122,15 @@ def comparison_blocks(comparison: Comparison) -> list[Block]:
         Paragraph(
             f"Each change has a {comparison.confidence:.0%} interval from a moving-block "
             "bootstrap over both runs' seconds (each replicate merges the drawn seconds' HDR "
-            "intervals); a row regressed when its change is past its threshold and its whole "
-            "interval is on the worse side of no change"
+            "intervals); a row regressed when its whole interval is on the worse side of no "
+            "change"
             + (
                 f" and of the spread of {len(comparison.baseline)} baseline runs"
                 if comparison.baseline
                 else ""
             )
-            + ". Latency is from each request's intended send time."
+            + " and reaches its threshold: a real change passes only when its interval shows it "
+            "within the threshold. Latency is from each request's intended send time."
             + (
                 " Target CPU per request and the target's cache hit rate come from its scraped "
                 "counters, resampled the same way over the scrape intervals inside each stage."

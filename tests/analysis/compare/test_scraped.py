@@ -38,7 +38,7 @@ def test_both_scraped_gives_a_row_each_with_the_runs_values(tmp_path: Path) -> N
     assert (cpu.label, cpu.tag, hit.label, hit.tag) == (STAGE, "", STAGE, "")
     assert cpu.difference.base == pytest.approx(2.0, rel=0.05)  # ms of CPU per request
     assert hit.difference.base == pytest.approx(0.8, abs=0.02)
-    assert cpu.threshold.gated
+    assert not cpu.threshold.gated  # shown; gated only when --fail-on names it
     assert hit.threshold.gated
     assert (cpu.verdict, hit.verdict) == (Verdict.NO_CHANGE, Verdict.NO_CHANGE)
     assert comparison.notes == ()
@@ -51,9 +51,10 @@ def test_both_scraped_gives_a_row_each_with_the_runs_values(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("new", "fail_on", "figure", "verdict", "code"),
     [
-        pytest.param(RunDir(2, cpu_ms=2.6), (), CPU, "regressed", 1, id="cpu+30%"),
-        pytest.param(RunDir(2, cpu_ms=2.1), (), CPU, "no change", 0, id="cpu+5%"),
-        pytest.param(RunDir(2, cpu_ms=1.4), (), CPU, "improved", 0, id="cpu-30%"),
+        pytest.param(RunDir(2, cpu_ms=2.6), (), CPU, "regressed", 0, id="cpu+30%-shown"),
+        pytest.param(RunDir(2, cpu_ms=2.6), ("cpu=+25%",), CPU, "regressed", 1, id="cpu+30%"),
+        pytest.param(RunDir(2, cpu_ms=2.1), ("cpu=+25%",), CPU, "no change", 0, id="cpu+5%"),
+        pytest.param(RunDir(2, cpu_ms=1.4), ("cpu=+25%",), CPU, "improved", 0, id="cpu-30%"),
         pytest.param(
             RunDir(2, cpu_ms=2.6), ("cpu=+40%",), Figure.CPU_PER_REQUEST, "no change", 0,
             id="cpu+30%-under-40%",
@@ -131,8 +132,8 @@ def test_one_run_unscraped_leaves_the_other_rows_and_the_exit_code_as_they_were(
     tmp_path: Path,
 ) -> None:
     # The same seconds (same seeds), with and without the new run's scrapes.
-    scraped = compared(tmp_path / "a", RunDir(1), RunDir(2, cpu_ms=2.6))
-    unscraped = compared(tmp_path / "b", RunDir(1), RunDir(2, cpu_ms=None))
+    scraped = compared(tmp_path / "a", RunDir(1), RunDir(2, cpu_ms=2.6), "cpu=+25%")
+    unscraped = compared(tmp_path / "b", RunDir(1), RunDir(2, cpu_ms=None), "cpu=+25%")
     assert scraped.exit_code == 1
     assert unscraped.exit_code == 0
     second_rows = [r for r in scraped.rows if not r.figure.scraped]

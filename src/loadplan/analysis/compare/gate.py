@@ -1,13 +1,18 @@
 """The verdict of one compared row, the ``--fail-on`` thresholds, and the gate's exit code.
 
-A row *regressed* when its whole interval lies past its threshold (and, with ``--baseline``,
-past the earlier runs' own spread): a change that is large but could be noise, or real but
-small, does not fail a build. The interval's near end, not the point estimate, is held against
-the threshold because a comparison of two runs sees the noise between runs (another tenant on
-the host, a warmer page cache) only as a level shift the within-run bootstrap calls real; with
-the point held against it, same-build pairs failed the gate (docs/performance/regression-gate.md).
-A true change of exactly the threshold is then caught less than half the time by that row
-alone, so set the threshold below the change that must be caught.
+A row *regressed* when its change is real and not shown to be smaller than its threshold: the
+95 % interval is clear of no change (with ``--baseline``, of the earlier runs' own spread) and
+reaches the threshold. The burden of proof is on the new build: a real regression passes only
+when its interval shows it under the threshold, and a change the interval cannot tell from no
+change never fails. That is what makes a threshold mean "the change the gate must catch": a
+true change of exactly the threshold has its interval reach the threshold whenever the
+interval covers it (97.5 % of the time for a calibrated interval), while a same-build pair
+fails only when its interval is both clear of zero and as far out as the threshold (for an
+interval centred on its point, a point past half the threshold). The rule it replaced (the
+whole interval past the threshold) caught a threshold-sized change about half the time
+(docs/performance/regression-gate.md has both measured). A figure whose run-to-run spread
+outgrows its within-run interval breaks the first premise, which is why the target's CPU per
+request is shown, not gated, by default.
 *Improved* is the mirror. *Inconclusive* says the data cannot answer: too few
 seconds or answers, a generator-bound run, runs of different plans, or a generator whose
 schedule lag moved between the runs (``lag.py``).
@@ -36,22 +41,23 @@ DEFAULT_FAIL_ON: Mapping[Figure, float] = {
     Figure.P99: 0.10,
     Figure.ERROR_RATE: 0.0005,
     Figure.THROUGHPUT: 0.02,
-    Figure.CPU_PER_REQUEST: 0.25,
     Figure.TARGET_HIT_RATE: 0.02,
 }
 """Thresholds that fail the gate: P95 and P99 +10 %, error rate +0.05 points, throughput -2 %,
-and, when both runs scraped the target, its CPU per request +25 % and its cache hit rate -2
-points. CPU per request is wider because the target's CPU counters move between runs of one
-build by more than its latency does (another tenant on the host shares its caches and cores):
-at +10 %, same-build pairs failed the gate on it (docs/performance/regression-gate.md)."""
+and, when both runs scraped the target, its cache hit rate -2 points."""
 
 SHOWN: Mapping[Figure, float] = {
     Figure.P50: 0.10,
     Figure.P999: 0.10,
     Figure.CACHE_HIT_RATE: 0.01,
+    Figure.CPU_PER_REQUEST: 0.25,
 }
 """Thresholds of the figures that are reported with a verdict but do not fail the gate unless
-``--fail-on`` names them."""
+``--fail-on`` names them. The target's CPU per request is among them: between two runs of one
+process it moved by up to +42 % (another tenant on the host shares its caches and cores) while
+each run's own interval was a few points wide, so gated alone it failed same-build pairs; gate
+it with ``--fail-on cpu=+25%`` and ``--baseline`` runs, whose spread is then its noise floor
+(docs/performance/regression-gate.md)."""
 
 
 class Verdict(enum.StrEnum):
@@ -172,23 +178,25 @@ def decide(
     worse_low, worse_high = sorted((sign * diff.low, sign * diff.high))
     floor = noise or 0.0
     where = f"noise floor {_amount(diff.figure, floor)}" if noise is not None else "no change"
-    # The whole interval past the threshold: a run-to-run shift the in-run bootstrap cannot
-    # see (an A/A pair moved P99 +13 % [+9.3, +14.6]) is not taken for a regression.
-    if worse_low > floor and worse_low >= threshold.amount:
-        return Verdict.REGRESSED, f"past {threshold.describe()}, interval clear of {where}"
-    if -worse_high > floor and -worse_high >= threshold.amount:
-        return Verdict.IMPROVED, f"past {_better(threshold)}, interval clear of {where}"
-    if worse_low > floor or -worse_high > floor:
-        if abs(worse_by) >= threshold.amount:
-            # Real, and past the threshold at the point, but the interval is not wholly past
-            # it: not shown past it, which "within" would misstate.
-            return Verdict.NO_CHANGE, (
-                f"real; past {threshold.describe()} at the point, not across the interval"
-            )
-        return Verdict.NO_CHANGE, f"real, but within {threshold.describe()}"
+    if worse_low > floor:
+        if worse_high >= threshold.amount:
+            reached = _reached(worse_by, threshold.amount, threshold.describe())
+            return Verdict.REGRESSED, f"{reached}, interval clear of {where}"
+        return Verdict.NO_CHANGE, f"real, but shown within {threshold.describe()}"
+    if -worse_high > floor:
+        if -worse_low >= threshold.amount:
+            reached = _reached(-worse_by, threshold.amount, _better(threshold))
+            return Verdict.IMPROVED, f"{reached}, interval clear of {where}"
+        return Verdict.NO_CHANGE, f"real, but shown within {_better(threshold)}"
     if abs(worse_by) >= threshold.amount:
         return Verdict.NO_CHANGE, f"past {threshold.describe()}, but the interval holds {where}"
     return Verdict.NO_CHANGE, f"interval holds {where}"
+
+
+def _reached(by: float, amount: float, shown: str) -> str:
+    """The point past the threshold, or only the interval's far end: a real change whose
+    interval reaches the threshold fails with its point short of it, and says so."""
+    return f"past {shown}" if by >= amount else f"not shown within {shown}"
 
 
 def _better(threshold: Threshold) -> str:
