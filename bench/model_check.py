@@ -9,6 +9,7 @@ Usage::
 
     .venv/bin/python bench/model_check.py /work/data/capacity-runs/run-{1..8}
     .venv/bin/python bench/model_check.py runs/steps,runs/sweep --json
+    .venv/bin/python bench/model_check.py RUN_DIR --rate-slack 2   # a wider grid for μ
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loadplan.analysis.capacity import queueing
 from loadplan.analysis.capacity.plan import CapacityOptions, plan_capacity
 from loadplan.analysis.capacity.validation import ModelCheck, worst_held_out
 from loadplan.errors import LoadplanError
@@ -93,7 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("runs", nargs="+", help="run directories; DIR,DIR planned together")
     parser.add_argument("--json", action="store_true", help="one JSON document instead")
+    parser.add_argument(
+        "--rate-slack",
+        type=float,
+        default=None,
+        help="let μ reach this many times one over the lowest step's mean latency (the fit's "
+        "grid, 1.25 in loadplan; in steps of 1 %%): does a fit alike open at the grid's edge "
+        "close, or widen, on a wider grid?",
+    )
     args = parser.parse_args(argv)
+    if args.rate_slack is not None:
+        # An experiment on the fit's grid, not a setting loadplan offers: the bench sets the
+        # module's bounds for this process only.
+        queueing.RATE_SLACK = args.rate_slack
+        queueing.RATE_STEPS = round((args.rate_slack - 1) * 100) + 1
     rows = []
     for group in args.runs:
         try:

@@ -82,7 +82,8 @@ class Pair:
     """The whole-run P99 row's change and interval."""
     p99_regressed: bool
     failed: tuple[str, ...]
-    """The rows the gate failed on, named as compare's headline names them."""
+    """The rows the gate failed on, named as compare's headline names them, each with its
+    change and interval."""
     cpu: Difference | None
     """The target's CPU per request in the two runs (ms), when both scraped it."""
 
@@ -125,7 +126,11 @@ def compare(base: Path, new: Path, fail_on: list[str], kind: str) -> Pair:
         result.exit_code,
         None if p99 is None else p99.difference,
         p99 is not None and p99.verdict is Verdict.REGRESSED,
-        tuple(f"{label_of(row)} {row.figure.value}" for row in result.rows if row.fails),
+        tuple(
+            f"{label_of(row)} {row.figure.value} {change_text(row.difference)}"
+            for row in result.rows
+            if row.fails
+        ),
         None if cpu is None else cpu.difference,
     )
 
