@@ -13,6 +13,7 @@ of the low-load latency, which a busy machine makes. All traffic goes to 127.0.0
 Usage::
 
     .venv/bin/python bench/capacity_staircases.py --out runs/staircases --runs 8 --step 20s
+    .venv/bin/python bench/capacity_staircases.py --out runs/more --runs 4 --first-seed 9 --step 20s
     .venv/bin/python bench/capacity_staircases.py --out runs/staircases --reuse   # table only
 """
 
@@ -104,7 +105,13 @@ def record(args: argparse.Namespace, seed: int) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=8, help="staircases, seeds 1..RUNS")
+    parser.add_argument("--runs", type=int, default=8, help="staircases, one seed each")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1,
+        help="seeds FIRST..FIRST+RUNS-1 (a set not recorded before)",
+    )
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--service", type=float, default=0.02, help="seconds per request")
     parser.add_argument("--start", type=int, default=100)
@@ -125,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             key=lambda p: int(p.name.removeprefix("run-")),
         )
     else:
-        runs = [record(args, seed) for seed in range(1, args.runs + 1)]
+        seeds = range(args.first_seed, args.first_seed + args.runs)
+        runs = [record(args, seed) for seed in seeds]
         print(f"recorded {len(runs)} staircases in {time.monotonic() - started:.0f} s")
     # A run that failed before writing anything has no directory to plan from.
     runs = [run for run in runs if (run / "meta.json").exists()]

@@ -10,6 +10,12 @@ Usage::
     .venv/bin/python bench/model_check.py /work/data/capacity-runs/run-{1..8}
     .venv/bin/python bench/model_check.py runs/steps,runs/sweep --json
     .venv/bin/python bench/model_check.py RUN_DIR --rate-slack 2   # a wider grid for μ
+    .venv/bin/python bench/model_check.py RUN_DIR --truth 8x50     # the server's own c and μ
+
+``--truth CxMU`` checks, instead of the fit, the model with the target's true server count and
+service rate (known by construction for bench/capacity_staircases.py's server: 8 x 50 req/s)
+and the fit's no-wait latency: whether the model's *form* can describe the run, apart from
+whether the low steps can find its parameters.
 """
 
 from __future__ import annotations
@@ -17,21 +23,55 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from loadplan.analysis.capacity import queueing
-from loadplan.analysis.capacity.plan import CapacityOptions, plan_capacity
-from loadplan.analysis.capacity.validation import ModelCheck, worst_held_out
+from loadplan.analysis.capacity.plan import CapacityOptions, CapacityPlan, plan_capacity
+from loadplan.analysis.capacity.validation import (
+    MAX_QPS_LIMIT,
+    P95_LIMIT,
+    HeldOut,
+    ModelCheck,
+    worst_held_out,
+)
 from loadplan.errors import LoadplanError
+from loadplan.plan.slo import PERCENTILES
 from loadplan.results.result import RunResult
+
+
+def plan_of(group: str) -> CapacityPlan:
+    """The capacity plan made from the comma-joined run directories ``group``."""
+    results = [RunResult.load(Path(p)) for p in group.split(",") if p]
+    # The peak only sizes the fleet; the model check does not depend on it.
+    return plan_capacity(results, CapacityOptions(peak_qps=1.0))
 
 
 def check_of(group: str) -> ModelCheck:
     """The model check of the plan made from the comma-joined run directories ``group``."""
-    results = [RunResult.load(Path(p)) for p in group.split(",") if p]
-    # The peak only sizes the fleet; the model check does not depend on it.
-    return plan_capacity(results, CapacityOptions(peak_qps=1.0)).model_check
+    return plan_of(group).model_check
+
+
+def truth_check(capacity: CapacityPlan, servers: int, rate: float) -> ModelCheck:
+    """The check's figures for the model with ``servers`` x ``rate`` in place of the fit (its
+    no-wait latency and form kept): its max QPS and its P95 at the same held-out steps."""
+    check = capacity.model_check
+    if check.model is None:
+        return check
+    truth = replace(check.model, servers=servers, rate=rate, alike=(), region_open=False)
+    slo = capacity.plan.slo
+    bounds = {PERCENTILES[k]: v for k, v in slo.latency_bounds().items()} if slo else {}
+    predicted = truth.max_qps(bounds) if bounds else truth.capacity_qps
+    held_out = tuple(
+        HeldOut(h.source, h.offered_qps, h.measured_ms, truth.percentile_ms(h.offered_qps, 95.0))
+        for h in check.held_out
+    )
+    twin = replace(check, model=truth, predicted_max=predicted, held_out=held_out, alike_max=None)
+    error = twin.max_error
+    valid = (error is not None and abs(error) <= MAX_QPS_LIMIT) and all(h.within for h in held_out)
+    return replace(twin, valid=valid, reason="" if valid else f"off by the limits "
+                   f"({MAX_QPS_LIMIT:.0%} max, {P95_LIMIT:.0%} P95)")  # fmt: skip
 
 
 def row(group: str, check: ModelCheck) -> dict[str, Any]:
@@ -103,7 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         "grid, 1.25 in loadplan; in steps of 1 %%): does a fit alike open at the grid's edge "
         "close, or widen, on a wider grid?",
     )
+    parser.add_argument(
+        "--truth",
+        default=None,
+        metavar="CxMU",
+        help="check the model with C servers of MU req/s (the target's own) instead of the fit",
+    )
     args = parser.parse_args(argv)
+    truth = None
+    if args.truth is not None:
+        servers, _, rate = args.truth.partition("x")
+        truth = (int(servers), float(rate))
     if args.rate_slack is not None:
         # An experiment on the fit's grid, not a setting loadplan offers: the bench sets the
         # module's bounds for this process only.
@@ -112,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for group in args.runs:
         try:
-            rows.append(row(group, check_of(group)))
+            capacity = plan_of(group)
+            check = capacity.model_check if truth is None else truth_check(capacity, *truth)
+            rows.append(row(group, check))
         except LoadplanError as exc:
             print(f"model_check: {group}: {exc}", file=sys.stderr)
             return 2
