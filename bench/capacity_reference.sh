@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The capacity plan of the reference service on this machine, end to end, as a user makes it:
-# a step run (500 to 4500 req/s by 250, 15 s each) and a closed-loop users sweep (1 to 128) on
+# a step run (500 to 7000 req/s by 250, 15 s each) and a closed-loop users sweep (1 to 128) on
 # one target process, then `loadplan capacity` over both run directories.
 #
 # The service is pinned to core 1 and the generator to core 0 (taskset); nothing else should
-# run meanwhile. All traffic goes to 127.0.0.1:18120. About 9 minutes.
+# run meanwhile. All traffic goes to 127.0.0.1:18120. About 11 minutes.
 #
 #   bench/capacity_reference.sh [OUT_DIR]      # default runs/capacity-reference
 set -euo pipefail

@@ -11,11 +11,14 @@ Usage::
     .venv/bin/python bench/model_check.py runs/steps,runs/sweep --json
     .venv/bin/python bench/model_check.py RUN_DIR --rate-slack 2   # a wider grid for μ
     .venv/bin/python bench/model_check.py RUN_DIR --truth 8x50     # the server's own c and μ
+    .venv/bin/python bench/model_check.py RUN_DIR ... --spread      # P95 per rate across runs
 
 ``--truth CxMU`` checks, instead of the fit, the model with the target's true server count and
 service rate (known by construction for bench/capacity_staircases.py's server: 8 x 50 req/s)
 and the fit's no-wait latency: whether the model's *form* can describe the run, apart from
-whether the low steps can find its parameters.
+whether the low steps can find its parameters. ``--spread`` prints, for each planned rate, the
+lowest and highest whole-step P95 over the runs given: how far the measurement itself moves
+between runs of one target, which bounds how close any model can come.
 """
 
 from __future__ import annotations
@@ -51,6 +54,24 @@ def plan_of(group: str) -> CapacityPlan:
 def check_of(group: str) -> ModelCheck:
     """The model check of the plan made from the comma-joined run directories ``group``."""
     return plan_of(group).model_check
+
+
+def spread(groups: list[str]) -> str:
+    """Per planned step rate, the lowest and highest whole-step P95 (ms) over the runs."""
+    p95s: dict[float, list[float]] = {}
+    for group in groups:
+        for step in plan_of(group).steps:
+            value = step.figures().percentile_ms(95.0)
+            if value is not None:
+                p95s.setdefault(step.planned_qps, []).append(value)
+    lines = ["| planned req/s | runs | lowest P95 ms | highest P95 ms | highest / lowest |",
+             "|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for rate, values in sorted(p95s.items()):
+        low, high = min(values), max(values)
+        lines.append(
+            f"| {rate:,.0f} | {len(values)} | {low:.1f} | {high:.1f} | {high / low - 1:+.0%} |"
+        )
+    return "\n".join(lines)
 
 
 def truth_check(capacity: CapacityPlan, servers: int, rate: float) -> ModelCheck:
@@ -149,7 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CxMU",
         help="check the model with C servers of MU req/s (the target's own) instead of the fit",
     )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="print each planned rate's lowest and highest P95 over the runs instead",
+    )
     args = parser.parse_args(argv)
+    if args.spread:
+        print(spread(args.runs))
+        return 0
     truth = None
     if args.truth is not None:
         servers, _, rate = args.truth.partition("x")

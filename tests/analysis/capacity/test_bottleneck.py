@@ -21,6 +21,9 @@ BAD = replace(GOOD, label="breakpoint-5", offered_qps=3500.0, achieved_qps=3450.
     [
         (replace(BAD, cpu_cores=0.97), "target CPU", "CPU-bound: the target used 0.97 cores of 1"),
         (replace(BAD, cpu_cores=1.93), "target CPU", "1.93 cores of 2"),
+        # A reading a hair over one core is that core, saturated: not half of two.
+        (replace(BAD, cpu_cores=1.0049, backlog_max=200), "target CPU", "1.00 cores of 1"),
+        (replace(BAD, cpu_cores=1.07), "latency", "no resource the run measured ran out"),
         (
             replace(BAD, cpu_cores=0.6, error_rate=0.02, errors={"timeout": 60, "http_5xx": 9},
                     breaks=("errors 2.00% > 0.10%",)),
@@ -42,8 +45,9 @@ BAD = replace(GOOD, label="breakpoint-5", offered_qps=3500.0, achieved_qps=3450.
             "the generator, not the target, was the limit",
         ),
     ],
-    ids=["cpu-one-core", "cpu-two-cores", "errors", "connection-cap", "cache-collapse",
-         "memory", "latency-alone", "unscraped", "generator-bound"],
+    ids=["cpu-one-core", "cpu-two-cores", "cpu-one-core-read-over", "cpu-past-one-core",
+         "errors", "connection-cap", "cache-collapse", "memory", "latency-alone", "unscraped",
+         "generator-bound"],
 )  # fmt: skip
 def test_the_first_cause_that_applies_is_named_with_its_values(
     bad: StepFacts, first: str, phrase: str

@@ -31,8 +31,12 @@ def facts(qps: float, cores: float | None, broke: bool = False) -> tuple[str, St
         # More than one core used: rounded up to 3 cores.
         ([facts(1000, 1.2), facts(2000, 2.2), facts(3000, 2.6, broke=True)],
          (3 / 0.0011, 3, 1.1, "r:s-2000")),
+        # A process held to one core that reads a hair over it at saturation (the reference
+        # service read 1.0049): scrape timing, still one core, not two.
+        ([facts(1000, 0.3), facts(2000, 0.5), facts(2500, 1.0049, broke=True)],
+         (4000.0, 1, 0.25, "r:s-2000")),
     ],
-    ids=["one-core", "lowest-held-demand", "three-cores"],
+    ids=["one-core", "lowest-held-demand", "three-cores", "one-core-read-over"],
 )  # fmt: skip
 def test_the_bound_is_cores_over_cpu_per_request(
     steps: list[tuple[str, StepFacts]], expected: tuple[float, int, float, str]

@@ -24,12 +24,17 @@ above that applies is ``first``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 CPU_SATURATED = 0.9
 """A share of the cores in use at which the target's CPU counts as saturated."""
+CORE_JITTER = 0.05
+"""How far past a whole core a CPU reading may be and still be that core: CPU over a step is a
+difference of scraped counters over a difference of scrape times, and a process held to one
+core can read a few thousandths over it when saturated."""
 COLLAPSE = 0.8
 """Hit rate (or its inverse for memory growth) ratio between the steps that counts as a move."""
 
@@ -164,10 +169,16 @@ def find_bottleneck(steps: Sequence[StepFacts]) -> Bottleneck:
     return Bottleneck(first, evidence, good, bad, inconclusive=first == "generator")
 
 
+def whole_cores(cpu_cores: float) -> int:
+    """The whole cores a process reading ``cpu_cores`` was using (at least one): its reading
+    rounded up, past ``CORE_JITTER`` of a core only."""
+    return max(1, math.ceil(cpu_cores - CORE_JITTER))
+
+
 def _target_causes(good: StepFacts | None, bad: StepFacts) -> list[tuple[str, str]]:
     out = []
     if bad.cpu_cores is not None:
-        whole = max(1, int(-(-bad.cpu_cores // 1)))  # the whole cores it was using
+        whole = whole_cores(bad.cpu_cores)
         if bad.cpu_cores >= CPU_SATURATED * whole:
             before = ""
             if good is not None and good.cpu_cores is not None:

@@ -2,22 +2,14 @@
 
 The model is M/G/c: Poisson arrivals (what loadplan sends with ``arrivals = "poisson"``, and
 what many independent users make), c servers each serving at rate μ, service times of any shape.
-Its waiting time is exact at the two ends of the service time's variability and mixed between
-them: with cs² the squared coefficient of variation of the service time (read from the
-lowest-load step, where requests seldom wait), P(W > t) = (1 - cs²) P(W_D > t) + cs² P(W_M > t),
-W_D the exact M/D/c wait (``mdc.py``: every service the same) and W_M the exact M/M/c wait
-(Erlang C, exponential tail); past cs² = 1, the M/M/c wait stretched by (1 + cs²) / 2
-(Allen-Cunneen). The response time is the lowest-load step's measured latency distribution (the
+Its waiting time is taken from the Allen-Cunneen approximation: the M/M/c (Erlang C) waiting
+time scaled by ``(ca² + cs²) / 2``, with ca² = 1 for Poisson arrivals and cs² the squared
+coefficient of variation of the service time, estimated from the lowest-load step, where
+requests seldom wait. The waiting time's tail is exponential, P(W > t) = C(c, a) · exp(-t (cμ -
+λ) / v), and the response time is the lowest-load step's measured latency distribution (the
 no-wait latency: service, network, client) plus that wait, its percentiles those of the sum of
 the two distributions (``waiting.py``), not the sum of their percentiles: a jittery no-wait tail
 and a long wait seldom meet in one request.
-
-Why exact ends rather than Allen-Cunneen alone (the M/M/c wait scaled by (1 + cs²) / 2, which
-this model used before): on a target whose service barely varies, the scaled exponential wait
-has the wrong shape where the fit reads c (few, short waits at low load), and the fits it made
-of the known-capacity server (8 x 20 ms) chose 7 servers in 7 of 12 real staircases; the true
-8 x 50 req/s with the exact M/D/c wait is within the check's limits on those runs
-(docs/capacity-model.md gives the figures).
 
 Why this model: it needs no knowledge of the target's insides, yet it has the two things that
 shape a latency curve: a capacity (cμ) where waits grow without bound, and a number of servers
@@ -25,12 +17,12 @@ shape a latency curve: a capacity (cμ) where waits grow without bound, and a nu
 late and suddenly). μ starts from one over the lowest-load step's mean latency (requests seldom
 wait there, so a request holds its server for about its whole latency) and may rise by up to a
 quarter, for the part of that latency spent outside the server; c and μ are fitted by least
-squares on the logarithm of the measured percentiles ``QUANTILES`` of the steps given (for an
-out-of-sample check, only those under 60 % of the max). Where the latency at low load is mostly
-not time on the limiting resource (network, a fast cache), c comes out as an *effective* count
-rather than a physical one, and the capacity it implies moves in steps of μ. It does not know
-about timeouts, admission limits or a target that degrades under overload, so it describes the
-curve up to saturation, not beyond it.
+squares on the logarithm of the measured P50/P95/P99 of the steps given (for an out-of-sample
+check, only those under 60 % of the max). Where the latency at low load is mostly not time on
+the limiting resource (network, a fast cache), c comes out as an *effective* count rather than a
+physical one, and the capacity it implies moves in steps of μ. It does not know about timeouts,
+admission limits or a target that degrades under overload, so it describes the curve up to
+saturation, not beyond it.
 
 What it assumes, and where the steps cannot show it: the no-wait latency is the same at every
 load (only the wait grows), and c is seen only through the requests that wait. On steps below
@@ -39,14 +31,18 @@ one step to the next by more than that (a shared machine, a busy client), the fi
 from c + 1 or c + 2, nor μ from the part of the latency spent outside the server: the capacity
 it implies is then a guess, and the out-of-sample check (``validation.py``) is what refuses it.
 
+Why Allen-Cunneen rather than the exact M/D/c wait for a service that barely varies: the exact
+form was tried (docs/capacity-model.md). With a target's own c and μ it describes the
+known-capacity server no better than this one, and fitted on the low steps it errs towards more
+capacity than the target has, the unsafe side for a sign-off, where this one errs towards less.
+
 So the fit also says how well the steps pin it: besides the best (c, μ) it keeps every pair on
 its grid whose squared log error is within SSE_min (1 + F(1, n - p, 0.95) / (n - p)), p = 2
-parameters, n the independent figures of the steps above the lowest (whose own percentiles
-every fit matches, since they are its no-wait latency, so they tell nothing). The max QPS of
-those fits is the profile-likelihood 95 % interval of the model's max QPS, the one figure the
-check holds against the truth. A step's percentiles come from the same requests, so n counts
-``FIGURES_PER_STEP`` per step however many percentiles the fit reads; even so it treats those
-as independent, so it is narrower than the truth: when even it spans
+parameters, n the percentiles fitted above the lowest step (whose own percentiles every fit
+matches, since they are its no-wait latency, so they tell nothing). The max QPS of those fits
+is the profile-likelihood 95 % interval of the model's max QPS, the one figure the check holds
+against the truth. It treats each step's P50, P95 and P99 as independent errors, which they are
+not (they come from the same requests), so it is narrower than the truth: when even it spans
 capacities far apart, the steps did not find the capacity, whatever the best fit happens to
 say. μ is held between one over the lowest step's mean latency (a server cannot be slower than
 the whole latency says) and ``RATE_SLACK`` times that; when the interval reaches that top or
@@ -61,30 +57,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
-from loadplan.analysis.capacity.mdc import MAX_UTILISATION, MdcWait
 from loadplan.analysis.capacity.steps import Step
-from loadplan.analysis.capacity.waiting import FloatArray, NoWaitLatency, WaitSurvival
+from loadplan.analysis.capacity.waiting import NoWaitLatency
 
-QUANTILES = (50.0, 75.0, 90.0, 95.0, 97.5, 99.0)
-"""The percentiles a step is fitted on: tail shares halving from 1/2 to 1/100, so that the fit
-sees the shape of the wait where requests begin to wait, not three points of it."""
-FIGURES_PER_STEP = 3
-"""A step's independent figures, as the fit's interval counts them (its body, shoulder and
-tail): reading more percentiles of the same requests shapes the fit, it does not narrow the
-interval."""
+QUANTILES = (50.0, 95.0, 99.0)
 MAX_SERVERS = 256
 RATE_SLACK = 1.25
 REGION_LEVEL = 0.95
 """The confidence of the interval the fits the steps cannot tell from the best make."""
 PARAMETERS = 2
 RATE_STEPS = 26
-MAX_CV2 = 4.0
-"""The service time's cs² is read from the lowest step and held at most this: a few slow
-requests there (a hiccup, not the service) would otherwise stretch every wait."""
-NEGLIGIBLE_WAIT = 1e-12
-"""Erlang C below this: no request is taken to wait (no percentile a plan reads can move)."""
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -108,8 +91,7 @@ class QueueModel:
     Attributes:
         servers: c.
         rate: μ, requests per second per server.
-        service_cv2: cs², the squared coefficient of variation of the service time: 0 waits
-            as M/D/c, 1 as M/M/c, between them a mix of the two (``_wait``).
+        variability: (ca² + cs²) / 2, the Allen-Cunneen factor.
         base: the latency with no waiting (the lowest-load step's distribution).
         fitted_on: the steps it was fitted to (their sources).
         rms_log_error: root-mean-square error of log(predicted / measured) on them.
@@ -121,7 +103,7 @@ class QueueModel:
 
     servers: int
     rate: float
-    service_cv2: float
+    variability: float
     base: NoWaitLatency
     fitted_on: tuple[str, ...]
     rms_log_error: float
@@ -133,57 +115,31 @@ class QueueModel:
         return self.servers * self.rate
 
     def percentile_ms(self, qps: float, q: float) -> float | None:
-        """Predicted q-th percentile at ``qps``; None at or past saturation (a utilisation of
-        ``MAX_UTILISATION`` or more)."""
-        values = self.percentiles_ms(qps, (q,))
-        return None if values is None else values[0]
-
-    def percentiles_ms(self, qps: float, qs: Sequence[float]) -> tuple[float, ...] | None:
-        """Predicted percentiles ``qs`` at ``qps``, found together (one wait for all)."""
-        if qps >= MAX_UTILISATION * self.capacity_qps:
+        """Predicted q-th percentile at ``qps``; None at or past saturation."""
+        headroom = self.capacity_qps - qps
+        if headroom <= 0:
             return None
-        return self.base.percentiles_ms(qs, self._wait(qps))
-
-    def _wait(self, qps: float) -> WaitSurvival | None:
-        """P(W > t ms) at ``qps``: exact M/D/c and M/M/c mixed in proportion cs² (1 - cs² of
-        the first), exact at both ends; past cs² = 1 the M/M/c wait stretched by (1 + cs²) / 2
-        (Allen-Cunneen). None when under one request in 10^12 would wait."""
-        c, load = self.servers, qps / self.rate
-        waits = erlang_c(c, load)
-        if waits < NEGLIGIBLE_WAIT:
-            return None
-        cv2 = self.service_cv2
-        decay = (self.capacity_qps - qps) / 1000 / max(1.0, (1 + cv2) / 2)  # per ms
-        if cv2 >= 1.0:
-            return lambda t: np.asarray(waits * np.exp(-decay * t), dtype=np.float64)
-        service_ms = 1000.0 / self.rate
-        fixed = MdcWait.of(c, load)
-
-        def survival(t: FloatArray) -> FloatArray:
-            varied = waits * np.exp(-decay * t)
-            return np.asarray(
-                cv2 * varied + (1 - cv2) * fixed.survival_at(t / service_ms), dtype=np.float64
-            )
-
-        return survival
+        waits = erlang_c(self.servers, qps / self.rate)
+        return self.base.percentile_ms(q, waits, headroom / self.variability / 1000)
 
     def max_qps(self, bounds_ms: dict[float, float]) -> float:
-        """The highest rate at which every percentile bound holds: where the worst bound's
-        log(predicted / bound) crosses 0 (Brent's method: it rises with the rate)."""
-        top = MAX_UTILISATION * self.capacity_qps * (1 - 1e-9)
-        qs = tuple(bounds_ms)
+        """The highest rate at which every percentile bound holds (bisection: latency rises
+        with the rate)."""
+        low, high = 0.0, self.capacity_qps
 
-        def excess(qps: float) -> float:
-            values = self.percentiles_ms(qps, qs)
-            if values is None:
-                return math.inf
-            return max(math.log(v / bounds_ms[q]) for q, v in zip(qs, values, strict=True))
+        def holds(qps: float) -> bool:
+            for q, bound in bounds_ms.items():
+                value = self.percentile_ms(qps, q)
+                if value is None or value > bound:
+                    return False
+            return True
 
-        if excess(0.0) > 0:
+        if not holds(low):
             return 0.0
-        if excess(top) <= 0:
-            return top
-        return float(brentq(excess, 0.0, top, xtol=1e-6 * top, rtol=1e-9))
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (middle, high) if holds(middle) else (low, middle)
+        return low
 
     def max_qps_range(self, bounds_ms: dict[float, float]) -> tuple[float, float]:
         """The lowest and highest max QPS under ``bounds_ms`` of the fits in ``alike`` (this
@@ -192,21 +148,12 @@ class QueueModel:
         by_servers: dict[int, list[float]] = {}
         for c, rate in self.alike:
             by_servers.setdefault(c, []).append(rate)
-        own = self.max_qps(bounds_ms)
-        twins = [
-            QueueModel(c, rate, self.service_cv2, self.base, (), 0.0)
-            for c, rates in by_servers.items()
-            for rate in {min(rates), max(rates)}
-        ]
-        lowest = min([own, *(twin.max_qps(bounds_ms) for twin in twins)])
-        # No fit's max exceeds its own MAX_UTILISATION x capacity: the largest capacities first,
-        # and none is needed once that is under the highest max found.
-        highest = own
-        for twin in sorted(twins, key=lambda t: -t.capacity_qps):
-            if MAX_UTILISATION * twin.capacity_qps <= highest:
-                break
-            highest = max(highest, twin.max_qps(bounds_ms))
-        return lowest, highest
+        maxes = [self.max_qps(bounds_ms)]
+        for c, rates in by_servers.items():
+            for rate in {min(rates), max(rates)}:
+                twin = QueueModel(c, rate, self.variability, self.base, (), 0.0)
+                maxes.append(twin.max_qps(bounds_ms))
+        return min(maxes), max(maxes)
 
     def servers_range(self) -> tuple[int, int]:
         """The fewest and most servers among the fits the steps cannot tell apart."""
@@ -215,13 +162,11 @@ class QueueModel:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "model": (
-                "M/G/c: exact M/D/c and M/M/c waiting times mixed by the service time's cs^2"
-            ),
+            "model": "M/G/c, Allen-Cunneen waiting time (Erlang C scaled by (ca^2+cs^2)/2)",
             "servers": self.servers,
             "rate_per_server": round(self.rate, 3),
             "capacity_qps": round(self.capacity_qps, 1),
-            "service_cv2": round(self.service_cv2, 4),
+            "variability": round(self.variability, 3),
             "fitted_on": list(self.fitted_on),
             "rms_log_error": round(self.rms_log_error, 4),
         }
@@ -239,27 +184,28 @@ def fit_queue(steps: Sequence[Step]) -> QueueModel:
     base = NoWaitLatency.of(base_fig.latency)
     mean = base_fig.latency.get_mean_value()
     std = base_fig.latency.get_stddev()
-    cs2 = min((std / mean) ** 2 if mean > 0 else 1.0, MAX_CV2)
-    # Each step's rate and its measured percentiles (those it has).
-    measured = [
-        (f.offered_qps, [(q, v) for q in QUANTILES if (v := f.percentile_ms(q) or 0.0) > 0])
+    cs2 = (std / mean) ** 2 if mean > 0 else 1.0
+    variability = (1.0 + min(cs2, 4.0)) / 2
+    points = [
+        (f.offered_qps, q, float(f.percentile_ms(q) or 0.0))
         for _, f in figs
+        for q in QUANTILES
+        if (f.percentile_ms(q) or 0.0) > 0
     ]
-    count = sum(len(values) for _, values in measured)
     # At the lowest load requests seldom wait, so their mean latency is the service time: each
     # request holds a server that long. That fixes μ; the server count c is what the curve's
     # bend says (one server queues early and gradually, many late and suddenly).
     base_rate = 1000.0 / max(base_fig.mean_ms() or 1.0, 1e-3)
 
     def error(c: int, rate: float) -> float:
-        model = QueueModel(c, rate, cs2, base, (), 0.0)
+        model = QueueModel(c, rate, variability, base, (), 0.0)
         total = 0.0
-        for qps, values in measured:
-            predicted = model.percentiles_ms(qps, [q for q, _ in values])
+        for qps, q, measured in points:
+            predicted = model.percentile_ms(qps, q)
             if predicted is None:
                 return 1e9
-            total += sum(math.log(p / m) ** 2 for p, (_, m) in zip(predicted, values, strict=True))
-        return total / count
+            total += math.log(predicted / measured) ** 2
+        return total / len(points)
 
     top = max(f.offered_qps for _, f in figs)
     # Part of the low-load latency is not service (the network, the client): the service rate
@@ -273,14 +219,14 @@ def fit_queue(steps: Sequence[Step]) -> QueueModel:
         raise ValueError(msg)
     err, c, rate = min(fits)
     # The lowest step's own percentiles are the no-wait latency: every fit matches them.
-    informative = FIGURES_PER_STEP * sum(1 for _, values in measured[1:] if values)
+    informative = len(points) - sum(1 for q in QUANTILES if (base_fig.percentile_ms(q) or 0) > 0)
     factor = _region_factor(informative)
     threshold = math.inf if math.isinf(factor) else err * factor
     alike = tuple((k, r) for e, k, r in fits if e <= threshold)
     fastest = float(rates[-1])
     region_open = any(k >= MAX_SERVERS or r >= fastest for k, r in alike)
     sources = tuple(s.source for s, _ in figs)
-    return QueueModel(c, rate, cs2, base, sources, math.sqrt(err), alike, region_open)
+    return QueueModel(c, rate, variability, base, sources, math.sqrt(err), alike, region_open)
 
 
 def _region_factor(n: int) -> float:

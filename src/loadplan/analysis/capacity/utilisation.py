@@ -12,20 +12,20 @@ CPU a process spends whatever the load (timers, the metrics endpoint, the collec
 by more requests; the lowest D under the SLA gives the least tight of the steps' bounds, which
 is what an upper bound should be.
 
-Which cores: the most CPU the scraped process used in any step, rounded up to whole cores; a
-process that never used more than one core is taken to have one (a single event loop or thread
-cannot use more, and nothing in the run shows it could). The process may be allowed more cores
-than it was seen using; the bound assumes it gets no more, and says so.
+Which cores: the most CPU the scraped process used in any step, rounded up to whole cores (a
+reading within ``CORE_JITTER`` past a whole core is that core: scrape timing, not a second
+core); a process that never used more than one core is taken to have one (a single event loop
+or thread cannot use more, and nothing in the run shows it could). The process may be allowed
+more cores than it was seen using; the bound assumes it gets no more, and says so.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from loadplan.analysis.capacity.bottleneck import StepFacts
+from loadplan.analysis.capacity.bottleneck import StepFacts, whole_cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +79,10 @@ def cpu_bound(steps: Iterable[tuple[str, StepFacts]]) -> CpuBound | None:
     if not seen or not demands:
         return None
     most = max(seen)
-    if most <= 1.0:
-        cores = 1
+    cores = whole_cores(most)
+    if cores == 1:
         why = f"the scraped process never used more than one (at most {most:.2f})"
     else:
-        cores = math.ceil(most)
         why = f"the most the scraped process used, {most:.2f}, rounded up to whole cores"
     demand, source = min(demands)
     return CpuBound(cores / demand * 1000, cores, why, demand, source)
